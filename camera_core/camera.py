@@ -1,0 +1,214 @@
+"""One camera's pipeline: the capture loop (source -> recorder -> latest frame) and the processor
+loop (collation to the target fps, preview rendering with overlays for the latest-frame consumers)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+import cv2
+import numpy as np
+
+from camera_core.latest import LatestSlot
+from camera_core.overlay import OverlayStyle, draw_info_lines, draw_recording_dot
+from camera_core.recording.recorder import Recorder
+from camera_core.sources.base import CameraSource
+from camera_core.sources.frame import Frame
+from camera_core.timing import BootToWallClock, DropCounter, RateMeter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class PreviewFrame:
+    """A processed preview image (BGR, preview size) with the overlays drawn."""
+
+    camera_id: int
+    image: np.ndarray
+    frame_number: int
+    sensor_timestamp_ns: int
+    recording: bool
+
+
+def scale_to(frame: Frame, size: tuple[int, int]) -> np.ndarray:
+    """The frame (or its lores stream) as a BGR image of `size`, resized plane by plane."""
+    pw, ph = size
+    image = frame.lores if frame.lores is not None else frame.image
+    if frame.pixel_format != "I420":
+        return cv2.resize(image, (pw, ph), interpolation=cv2.INTER_LINEAR)
+    h, w = image.shape[0] * 2 // 3, image.shape[1]
+    if (w, h) == (pw, ph):
+        return cv2.cvtColor(image, cv2.COLOR_YUV2BGR_I420)
+    flat = image.reshape(-1)
+    q = (h // 2) * (w // 2)
+    out = np.empty((ph * 3 // 2, pw), dtype=np.uint8)
+    out_flat = out.reshape(-1)
+    pq = (ph // 2) * (pw // 2)
+    cv2.resize(image[:h], (pw, ph), dst=out[:ph], interpolation=cv2.INTER_LINEAR)
+    for i in range(2):
+        src = flat[h * w + i * q : h * w + (i + 1) * q].reshape(h // 2, w // 2)
+        dst = out_flat[ph * pw + i * pq : ph * pw + (i + 1) * pq].reshape(ph // 2, pw // 2)
+        cv2.resize(src, (pw // 2, ph // 2), dst=dst, interpolation=cv2.INTER_LINEAR)
+    return cv2.cvtColor(out, cv2.COLOR_YUV2BGR_I420)
+
+
+class Camera:
+    """Owns a source and its recorder; runs the two loops on the system's event loop."""
+
+    def __init__(
+        self,
+        source: CameraSource,
+        recorder: Recorder,
+        clock: BootToWallClock,
+        *,
+        target_fps: float,
+        preview_size: tuple[int, int],
+        style: OverlayStyle,
+    ) -> None:
+        self.source = source
+        self.recorder = recorder
+        self.clock = clock
+        self.camera_id = source.camera_id
+        self.target_fps = target_fps
+        self.preview_size = preview_size
+        self.style = style
+        self.latest: LatestSlot[Frame] = LatestSlot()
+        self.preview: LatestSlot[PreviewFrame] = LatestSlot()
+        self.frames_captured = 0
+        self.drops = DropCounter()
+        self.hardware_rate = RateMeter()
+        self.collated = 0
+        self.duplicates = 0
+        self.skipped = 0
+        self.collated_rate = RateMeter()
+        self.last_error: str | None = None
+        self._preview_users = 0
+        self._capture_pool = ThreadPoolExecutor(1, thread_name_prefix=f"capture-cam{self.camera_id}")
+        self._process_pool = ThreadPoolExecutor(1, thread_name_prefix=f"process-cam{self.camera_id}")
+
+    # -- capture ---------------------------------------------------------------------------------
+
+    def capture_one(self) -> Frame | None:
+        """Runs in the capture thread: read a frame, hand it to the recorder, publish it."""
+        frame = self.source.read(timeout=0.5)
+        if frame is None:
+            return None
+        self.frames_captured += 1
+        self.drops.observe(frame.sensor_timestamp_ns, frame.frame_duration_us * 1000.0)
+        self.hardware_rate.add(frame.sensor_timestamp_ns)
+        self.recorder.submit(frame)
+        self.latest.put(frame)
+        return frame
+
+    async def capture_loop(self, stopping: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stopping.is_set():
+            try:
+                await loop.run_in_executor(self._capture_pool, self.capture_one)
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("cam%d: capture failed", self.camera_id)
+                await asyncio.sleep(0.1)
+
+    # -- processor -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def preview_user(self) -> Iterator[LatestSlot[PreviewFrame]]:
+        """Register a preview consumer for the duration of the block; previews render only while
+        someone is watching."""
+        self._preview_users += 1
+        try:
+            yield self.preview
+        finally:
+            self._preview_users -= 1
+
+    def render_preview(self, frame: Frame, number: int) -> PreviewFrame:
+        image = scale_to(frame, self.preview_size)
+        wall_ns = frame.wall_clock_ns or self.clock.to_wall_ns(frame.sensor_timestamp_ns)
+        stamp = datetime.fromtimestamp(wall_ns / 1e9).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        recording = self.recorder.active
+        lines = [
+            f"cam{self.camera_id} {stamp}",
+            f"FPS {self.collated_rate.fps:5.1f} / HW {self.hardware_rate.fps:5.1f}",
+            f"Frames {self.collated} / {self.frames_captured}  drops {self.drops.total}",
+        ]
+        if recording:
+            lines.append("REC")
+        draw_info_lines(image, lines, self.style)
+        if recording:
+            draw_recording_dot(image)
+        return PreviewFrame(self.camera_id, image, number, frame.sensor_timestamp_ns, recording)
+
+    def collate(self, last_version: int) -> tuple[int, Frame | None]:
+        """Take the newest captured frame for one output tick, counting duplicates and skips."""
+        version, frame = self.latest.get()
+        if frame is None:
+            return last_version, None
+        if version == last_version:
+            self.duplicates += 1
+        elif last_version and version > last_version + 1:
+            self.skipped += version - last_version - 1
+        self.collated += 1
+        self.collated_rate.add(time.monotonic_ns())
+        return version, frame
+
+    async def processor_loop(self, stopping: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1.0 / self.target_fps
+        next_tick = loop.time()
+        last_version = 0
+        while not stopping.is_set():
+            next_tick += period
+            delay = next_tick - loop.time()
+            if delay < -period:  # fell behind: restart the schedule rather than burst
+                next_tick = loop.time()
+            elif delay > 0:
+                await asyncio.sleep(delay)
+            version, frame = self.collate(last_version)
+            if frame is None or version == last_version:
+                last_version = version
+                continue
+            last_version = version
+            if self._preview_users > 0:
+                try:
+                    preview = await loop.run_in_executor(
+                        self._process_pool, self.render_preview, frame, version - 1
+                    )
+                    self.preview.put(preview)
+                except Exception:
+                    log.exception("cam%d: preview rendering failed", self.camera_id)
+
+    # -- status and teardown ---------------------------------------------------------------------
+
+    def status(self) -> dict[str, object]:
+        info = self.source.info
+        status: dict[str, object] = {
+            "camera_id": self.camera_id,
+            "backend": info.backend,
+            "model": info.model,
+            "resolution": [info.width, info.height],
+            "target_fps": self.target_fps,
+            "frames_captured": self.frames_captured,
+            "hardware_drops": self.drops.total,
+            "hardware_fps": round(self.hardware_rate.fps, 2),
+            "collated_fps": round(self.collated_rate.fps, 2),
+            "collated_frames": self.collated,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "last_error": self.last_error,
+        }
+        status.update(self.recorder.stats())
+        status.update(self.source.status())
+        return status
+
+    def shutdown_pools(self) -> None:
+        self._capture_pool.shutdown(wait=True)
+        self._process_pool.shutdown(wait=True)
+        self.latest.close()
+        self.preview.close()

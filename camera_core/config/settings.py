@@ -1,0 +1,218 @@
+"""Typed, validated settings: one table drives config.txt, the CLI flags and --help."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from camera_core.config.presets import RESOLUTION_PRESETS, describe_presets
+from camera_core.errors import ConfigError
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+LIBCAMERA_LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+MODES = ("interactive", "headless", "slave")
+BACKENDS = ("auto", "picamera2", "sim", "opencv")
+H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium")
+
+
+def _opt(
+    default: Any,
+    help: str,
+    *,
+    flags: tuple[str, ...] = (),
+    neg: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
+) -> Any:
+    """A settings field. `flags` are CLI spellings (a boolean's first flag sets it true); `neg` is
+    the flag that sets a boolean false (--no-mp4 sets disable_mp4_conversion, --mp4 clears it)."""
+    meta = {"help": help, "flags": flags, "neg": neg, "choices": choices, "lo": lo, "hi": hi}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of camera_core. Keys equal the config.txt keys."""
+
+    # Recording
+    resolution_preset: int = _opt(
+        0, "Recording resolution preset 0-7 (" + describe_presets() + ")", flags=("--resolution",), lo=0, hi=7
+    )
+    target_fps: float = _opt(30.0, "Recording frames per second", flags=("--target-fps",), lo=1, hi=120)
+    auto_start_recording: bool = _opt(
+        False,
+        "Start recording as soon as the cameras are ready",
+        flags=("--auto-start-recording",),
+        neg="--no-auto-start-recording",
+    )
+    disable_mp4_conversion: bool = _opt(
+        True,
+        "Keep the raw .h264 (power-loss resilient) instead of converting to .mp4",
+        flags=("--no-mp4",),
+        neg="--mp4",
+    )
+    output_dir: str = _opt("recordings", "Folder that receives the session folders", flags=("--output-dir",))
+    session_prefix: str = _opt("session", "Prefix of session folder names", flags=("--session-prefix",))
+    mode: str = _opt("interactive", "Execution mode", flags=("--mode",), choices=MODES)
+    duration: float = _opt(
+        0.0, "Stop and exit after this many seconds (0 = run until told)", flags=("--duration",), lo=0, hi=1e9
+    )
+    # Display and preview
+    show_preview: bool = _opt(True, "Show preview windows", flags=("--preview",), neg="--no-preview")
+    preview_preset: int = _opt(
+        7, "Preview size preset 0-7 (same sizes as resolution)", flags=("--preview-size",), lo=0, hi=7
+    )
+    show_frame_number: bool = _opt(True, "Burn the frame number into recorded frames and the preview")
+    font_scale_base: float = _opt(
+        0.6, "Overlay font scale at 640 px width (scaled with the frame)", lo=0.05, hi=10
+    )
+    thickness_base: int = _opt(1, "Overlay text thickness at 640 px width", lo=1, hi=20)
+    text_color_b: int = _opt(255, "Overlay text colour, blue 0-255", lo=0, hi=255)
+    text_color_g: int = _opt(255, "Overlay text colour, green 0-255", lo=0, hi=255)
+    text_color_r: int = _opt(255, "Overlay text colour, red 0-255", lo=0, hi=255)
+    margin_left: int = _opt(10, "Overlay left margin in pixels (at 640 px width)", lo=0, hi=10000)
+    line_start_y: int = _opt(30, "Overlay first text baseline in pixels (at 640 px width)", lo=0, hi=10000)
+    # Diagnostics
+    enable_csv_timing_log: bool = _opt(True, "Write the per-frame timing CSV beside each recording")
+    # Logging
+    log_level: str = _opt("info", "Python logging level", flags=("--log-level",), choices=LOG_LEVELS)
+    console_output: bool = _opt(
+        False, "Also log to the console (stderr)", flags=("--console",), neg="--no-console"
+    )
+    libcamera_log_level: str = _opt(
+        "WARN", "libcamera verbosity", flags=("--libcamera-log-level",), choices=LIBCAMERA_LOG_LEVELS
+    )
+    # Camera source
+    camera_backend: str = _opt("auto", "Camera source", flags=("--backend",), choices=BACKENDS)
+    discovery_retry: int = _opt(
+        3, "Camera discovery attempts before NO_CAMERAS", flags=("--discovery-retry",), lo=1, hi=100
+    )
+    discovery_retry_delay: float = _opt(1.0, "Seconds between discovery attempts", lo=0, hi=60)
+    sim_cameras: int = _opt(2, "Number of simulated cameras", flags=("--sim-cameras",), lo=1, hi=16)
+    sim_drop_rate: float = _opt(0.0, "Probability that a simulated sensor frame is dropped", lo=0, hi=0.9)
+    sim_jitter_us: float = _opt(
+        0.0, "Random timestamp jitter of simulated frames, microseconds", lo=0, hi=1e6
+    )
+    sim_seed: int = _opt(0, "Seed of the simulation (drops, jitter, content)", lo=0, hi=2**32 - 1)
+    sim_realtime: bool = _opt(True, "Pace simulated frames by the clock (false: as fast as taken)")
+    # Encoding
+    h264_preset: str = _opt("ultrafast", "libx264 preset (software encoding)", choices=H264_PRESETS)
+    h264_crf: int = _opt(23, "libx264 constant rate factor when h264_bitrate_kbps is 0", lo=0, hi=51)
+    h264_bitrate_kbps: int = _opt(0, "H.264 bitrate in kbit/s (0 = constant quality)", lo=0, hi=200000)
+    h264_keyframe_interval: int = _opt(0, "Frames between keyframes (0 = one second)", lo=0, hi=10000)
+    h264_threads: int = _opt(0, "libx264 threads (0 = automatic)", lo=0, hi=64)
+    encoder_queue_frames: int = _opt(
+        60, "Frames the encoder queue holds before frames are dropped (counted)", lo=2, hi=10000
+    )
+    # Snapshots and preview streaming
+    snapshot_jpeg_quality: int = _opt(90, "JPEG quality of snapshots", lo=1, hi=100)
+    preview_jpeg_quality: int = _opt(80, "JPEG quality of streamed preview frames", lo=1, hi=100)
+    preview_stream_fps: float = _opt(
+        30.0, "Maximum rate of streamed preview frames per camera", lo=0.1, hi=120
+    )
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_value(f, getattr(self, f.name), where="Settings")
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        w, h, _ = RESOLUTION_PRESETS[self.resolution_preset]
+        return w, h
+
+    @property
+    def preview_size(self) -> tuple[int, int]:
+        w, h, _ = RESOLUTION_PRESETS[self.preview_preset]
+        return w, h
+
+    @property
+    def text_color_bgr(self) -> tuple[int, int, int]:
+        return (self.text_color_b, self.text_color_g, self.text_color_r)
+
+    @property
+    def keyframe_interval(self) -> int:
+        return self.h264_keyframe_interval or max(1, round(self.target_fps))
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+SETTING_FIELDS: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def allowed_text(f: dataclasses.Field[Any]) -> str:
+    """What a field accepts, in words, for error messages and --help."""
+    m = f.metadata
+    if m["choices"]:
+        return "one of " + ", ".join(m["choices"])
+    if f.type in ("bool", bool):
+        return "true or false"
+    kind = {"int": "a whole number", "float": "a number", "str": "text"}.get(str(f.type), str(f.type))
+    if m["lo"] is not None and m["hi"] is not None:
+        return f"{kind} from {_fmt(m['lo'])} to {_fmt(m['hi'])}"
+    return kind
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def parse_value(key: str, text: str, where: str) -> Any:
+    """Turn the text of a config value or CLI argument into the field's type; ConfigError if it can't."""
+    f = SETTING_FIELDS.get(key)
+    if f is None:
+        raise ConfigError(where, key, f"unknown key '{key}'", "one of the keys listed in config.txt")
+    raw = text.strip()
+    kind = str(f.type)
+    try:
+        if kind == "bool":
+            low = raw.lower()
+            if low not in _TRUE | _FALSE:
+                raise ValueError
+            value: Any = low in _TRUE
+        elif kind == "int":
+            value = int(raw)
+        elif kind == "float":
+            value = float(raw)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError
+        else:
+            value = raw
+            if f.metadata["choices"]:
+                match = [c for c in f.metadata["choices"] if c.lower() == raw.lower()]
+                if not match:
+                    raise ValueError
+                value = match[0]
+    except ValueError:
+        raise ConfigError(where, key, f"'{raw}' is not valid", allowed_text(f)) from None
+    _check_value(f, value, where)
+    return value
+
+
+def _check_value(f: dataclasses.Field[Any], value: Any, where: str) -> None:
+    m = f.metadata
+    kind = str(f.type)
+    ok_type = {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, int | float) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+    }.get(kind, True)
+    if not ok_type:
+        raise ConfigError(where, f.name, f"{value!r} has the wrong type", allowed_text(f))
+    if m["choices"] and value not in m["choices"]:
+        raise ConfigError(where, f.name, f"'{value}' is not allowed", allowed_text(f))
+    if m["lo"] is not None and not (m["lo"] <= value <= m["hi"]):
+        raise ConfigError(where, f.name, f"{value} is out of range", allowed_text(f))
+    if kind == "str" and not m["choices"] and f.name in ("output_dir", "session_prefix") and not value:
+        raise ConfigError(where, f.name, "must not be empty", "non-empty text")

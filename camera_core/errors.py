@@ -1,0 +1,47 @@
+"""The exceptions of camera_core, each with a protocol error code."""
+
+from __future__ import annotations
+
+
+class CameraCoreError(Exception):
+    """Base class; `code` is the slave-protocol error code."""
+
+    code = "INTERNAL_ERROR"
+
+
+class ConfigError(CameraCoreError):
+    """A bad configuration value or key: says where, which key, what was wrong and what is allowed."""
+
+    code = "INVALID_ARGUMENT"
+
+    def __init__(self, where: str, key: str, problem: str, allowed: str) -> None:
+        self.where, self.key, self.problem, self.allowed = where, key, problem, allowed
+        super().__init__(f"{where}: {key}: {problem}; allowed: {allowed}")
+
+
+class NoCamerasError(CameraCoreError):
+    code = "NO_CAMERAS"
+
+
+class CameraNotFoundError(CameraCoreError):
+    code = "CAMERA_NOT_FOUND"
+
+
+class CameraBusyError(CameraCoreError):
+    code = "CAMERA_BUSY"
+
+
+class AlreadyRecordingError(CameraCoreError):
+    code = "ALREADY_RECORDING"
+
+
+class NotRecordingError(CameraCoreError):
+    code = "NOT_RECORDING"
+
+
+class LowDiskSpaceError(CameraCoreError):
+    code = "LOW_DISK_SPACE"
+
+
+class InvalidArgumentError(CameraCoreError):
+    code = "INVALID_ARGUMENT"

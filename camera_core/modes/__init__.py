@@ -1,0 +1,1 @@
+"""Operation modes: interactive (preview windows / stdin keys), headless, slave (JSON protocol)."""

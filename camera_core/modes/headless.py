@@ -1,0 +1,28 @@
+"""Headless mode: record at once without preview until signalled or --duration, then finalize."""
+
+from __future__ import annotations
+
+import sys
+
+from camera_core.config.settings import Settings
+from camera_core.modes.runner import ModeContext, run_mode
+
+
+def record_until_stopped(ctx: ModeContext) -> int:
+    system = ctx.system
+    if not system.is_recording:
+        system.start_recording()
+    ctx.stop.wait()
+    results = system.stop_recording() if system.is_recording else []
+    for r in results:
+        print(
+            f"cam{r.camera_id}: {r.frames} frames, {r.hardware_drops} drops -> {r.video}",
+            file=sys.stderr,
+        )
+    if system.session is not None:
+        print(f"session: {system.session.directory}", file=sys.stderr)
+    return 0 if all(not r.errors for r in results) else 1
+
+
+def run(settings: Settings) -> int:
+    return run_mode(settings, record_until_stopped)

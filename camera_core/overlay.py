@@ -1,0 +1,69 @@
+"""Text overlays: the frame number burned into recorded frames, and the preview's info lines.
+
+Nothing is ever drawn over the frame code (bottom-left cells, see sources/framecode.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+@dataclass(frozen=True, slots=True)
+class OverlayStyle:
+    font_scale_base: float = 0.6
+    thickness_base: int = 1
+    color_bgr: tuple[int, int, int] = (255, 255, 255)
+    margin_left: int = 10
+    line_start_y: int = 30
+
+    def scaled(self, width: int) -> tuple[float, int, int, int, int]:
+        """Font scale, thickness, margin, first baseline and line height for a frame `width` wide
+        (the base values are for 640 px)."""
+        k = width / 640.0
+        scale = self.font_scale_base * k
+        thickness = max(1, round(self.thickness_base * k))
+        line_h = max(8, round(28 * self.font_scale_base / 0.6 * k))
+        return scale, thickness, round(self.margin_left * k), round(self.line_start_y * k), line_h
+
+
+def frame_number_box(width: int, style: OverlayStyle, text: str = "#00000000") -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the burned-in frame number: top-right corner, sized for 8 digits."""
+    scale, thickness, margin, _, _ = style.scaled(width)
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, thickness)
+    pad = max(2, th // 4)
+    x1 = width - margin
+    x0 = max(0, x1 - tw - 2 * pad)
+    return x0, margin, x1, margin + th + base + 2 * pad
+
+
+def burn_frame_number(plane: np.ndarray, number: int, style: OverlayStyle) -> None:
+    """Draw `#number` in a black box at the top right of a luma plane or BGR image, in place."""
+    width = plane.shape[1]
+    scale, thickness, _, _, _ = style.scaled(width)
+    x0, y0, x1, y1 = frame_number_box(width, style)
+    plane[y0:y1, x0:x1] = 0
+    (_, th), base = cv2.getTextSize("#0", FONT, scale, thickness)
+    pad = max(2, th // 4)
+    color = 255 if plane.ndim == 2 else style.color_bgr
+    cv2.putText(plane, f"#{number}", (x0 + pad, y1 - base - pad), FONT, scale, color, thickness, cv2.LINE_AA)
+
+
+def draw_info_lines(image: np.ndarray, lines: list[str], style: OverlayStyle) -> None:
+    """The preview overlay: lines of text from the configured position, each with a dark outline."""
+    scale, thickness, margin, y, line_h = style.scaled(image.shape[1])
+    for text in lines:
+        cv2.putText(image, text, (margin, y), FONT, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+        cv2.putText(image, text, (margin, y), FONT, scale, style.color_bgr, thickness, cv2.LINE_AA)
+        y += line_h
+
+
+def draw_recording_dot(image: np.ndarray) -> None:
+    """A red dot at the top right of the preview while recording."""
+    h, w = image.shape[:2]
+    r = max(4, w // 60)
+    cv2.circle(image, (w - 2 * r, h - 2 * r), r, (0, 0, 255), -1, cv2.LINE_AA)

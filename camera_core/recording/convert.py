@@ -1,0 +1,54 @@
+"""`python -m camera_core convert SESSION_DIR`: turn a session's .h264 files into MP4s later,
+each frame's pts from its timing CSV; the .h264 is removed only once the MP4 is verified."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from camera_core.recording.remux import RemuxError, remux_to_mp4
+from camera_core.recording.timing_log import read_timing_csv
+
+
+def timing_csv_for(h264: Path) -> Path:
+    return h264.with_name(h264.stem + "_frame_timing.csv")
+
+
+def convert_file(h264: Path, keep: bool = False) -> Path:
+    csv_path = timing_csv_for(h264)
+    if not csv_path.exists():
+        raise RemuxError(f"{h264.name}: no timing CSV {csv_path.name}; the frame times are unknown")
+    pts = [int(row["pts_us"]) for row in read_timing_csv(csv_path)]
+    mp4 = h264.with_suffix(".mp4")
+    remux_to_mp4(h264, pts, mp4)
+    if not keep:
+        h264.unlink()
+    return mp4
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m camera_core convert", description=__doc__)
+    parser.add_argument("paths", nargs="+", type=Path, help="session folders or .h264 files")
+    parser.add_argument("--keep", action="store_true", help="keep the .h264 files")
+    args = parser.parse_args(argv)
+    files: list[Path] = []
+    for p in args.paths:
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.h264")))
+        elif p.suffix == ".h264" and p.exists():
+            files.append(p)
+        else:
+            print(f"convert: {p}: not a session folder or .h264 file", file=sys.stderr)
+            return 2
+    failures = 0
+    for h264 in files:
+        try:
+            mp4 = convert_file(h264, keep=args.keep)
+            print(f"{h264.name} -> {mp4.name}")
+        except RemuxError as exc:
+            failures += 1
+            print(f"convert: {exc}", file=sys.stderr)
+    if not files:
+        print("convert: no .h264 files found", file=sys.stderr)
+    return 1 if failures else 0

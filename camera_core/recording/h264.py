@@ -1,0 +1,74 @@
+"""H.264 encoding with libx264 through PyAV, writing a raw Annex-B .h264 stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class H264Params:
+    width: int
+    height: int
+    fps: float
+    preset: str = "ultrafast"
+    crf: int = 23
+    bitrate_kbps: int = 0
+    keyframe_interval: int = 30
+    threads: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"libx264 (PyAV {av.__version__}, preset {self.preset})"
+
+
+def make_codec_context(p: H264Params) -> av.CodecContext:
+    """The libx264 encoder: yuv420p in, Annex-B out, SPS/PPS repeated at every keyframe so any
+    keyframe can start a decode (segments, recovery after a crash)."""
+    ctx = av.CodecContext.create("libx264", "w")
+    ctx.width, ctx.height, ctx.pix_fmt = p.width, p.height, "yuv420p"
+    rate = Fraction(p.fps).limit_denominator(1001)
+    ctx.framerate = rate
+    ctx.time_base = 1 / rate
+    ctx.gop_size = p.keyframe_interval
+    options = {"preset": p.preset, "tune": "zerolatency", "x264-params": "repeat-headers=1"}
+    if p.bitrate_kbps:
+        ctx.bit_rate = p.bitrate_kbps * 1000
+    else:
+        options["crf"] = str(p.crf)
+    ctx.options = options
+    ctx.thread_type = "FRAME"
+    ctx.thread_count = p.threads
+    return ctx
+
+
+def to_video_frame(image: np.ndarray, pixel_format: str) -> av.VideoFrame:
+    """An encoder input frame; I420 goes in as is, BGR is converted once with OpenCV."""
+    if pixel_format != "I420":
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)
+    return av.VideoFrame.from_ndarray(image, format="yuv420p")
+
+
+class H264Encoder:
+    """Feeds frames, yields the encoded packets' bytes in order (no B-frames: one packet per frame)."""
+
+    def __init__(self, params: H264Params) -> None:
+        self.params = params
+        self._ctx = make_codec_context(params)
+        self._pts = 0
+
+    def encode(self, image: np.ndarray, pixel_format: str) -> Iterator[bytes]:
+        frame = to_video_frame(image, pixel_format)
+        frame.pts = self._pts
+        self._pts += 1
+        for packet in self._ctx.encode(frame):
+            yield bytes(packet)
+
+    def flush(self) -> Iterator[bytes]:
+        for packet in self._ctx.encode(None):
+            yield bytes(packet)

@@ -1,0 +1,378 @@
+"""The camera system: every camera of a run, their loops on one event loop, recording, snapshots,
+status and the session. Thread-safe; usable from Python code directly (a context manager too)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from camera_core.camera import Camera
+from camera_core.config.settings import Settings
+from camera_core.errors import (
+    AlreadyRecordingError,
+    CameraNotFoundError,
+    InvalidArgumentError,
+    NoCamerasError,
+    NotRecordingError,
+)
+from camera_core.overlay import OverlayStyle
+from camera_core.recording.h264 import H264Params
+from camera_core.recording.recorder import PyAVRecorder, Recorder, RecordingResult, RecordingTarget
+from camera_core.session import Session
+from camera_core.snapshot import save_snapshot
+from camera_core.sources import create_sources
+from camera_core.sources.base import CameraSource
+from camera_core.timing import BootToWallClock
+from camera_core.util.files import free_bytes
+
+log = logging.getLogger(__name__)
+
+
+def overlay_style(settings: Settings) -> OverlayStyle:
+    return OverlayStyle(
+        font_scale_base=settings.font_scale_base,
+        thickness_base=settings.thickness_base,
+        color_bgr=settings.text_color_bgr,
+        margin_left=settings.margin_left,
+        line_start_y=settings.line_start_y,
+    )
+
+
+def default_recorder(source: CameraSource, settings: Settings, clock: BootToWallClock) -> Recorder:
+    info = source.info
+    params = H264Params(
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        preset=settings.h264_preset,
+        crf=settings.h264_crf,
+        bitrate_kbps=settings.h264_bitrate_kbps,
+        keyframe_interval=settings.keyframe_interval,
+        threads=settings.h264_threads,
+    )
+    return PyAVRecorder(
+        info,
+        params,
+        clock,
+        style=overlay_style(settings) if settings.show_frame_number else None,
+        queue_frames=settings.encoder_queue_frames,
+        block_when_full=not source.paced,
+    )
+
+
+def recording_stamp(directory: Path, basenames: Iterable[str]) -> str:
+    """YYYYMMDD_HHMMSS, with a suffix when a recording of this second already exists."""
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    names = list(basenames)
+    candidate, n = stamp, 1
+    while any(any(directory.glob(f"{name}_{candidate}[._]*")) for name in names):
+        n += 1
+        candidate = f"{stamp}_{n}"
+    return candidate
+
+
+class CameraSystem:
+    """Cameras, loops, recording and the session of one run.
+
+    >>> with CameraSystem(Settings(camera_backend="sim", show_preview=False)) as system:
+    ...     system.start_recording()
+    ...     system.take_snapshot()
+    ...     results = system.stop_recording()
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        sources: list[CameraSource] | None = None,
+        console: TextIO | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._given_sources = sources
+        self._console = console
+        self.clock = BootToWallClock()
+        self.cameras: list[Camera] = []
+        self.session: Session | None = None
+        self.warnings: list[str] = []
+        self.backend = ""
+        self._loop = asyncio.new_event_loop()
+        self._loop_thread: threading.Thread | None = None
+        self._stopping: asyncio.Event | None = None
+        self._tasks: list[asyncio.Future[Any]] = []
+        self._control = threading.RLock()
+        self._recording_stamp: str | None = None
+        self._started = False
+        self._closed = False
+        self._started_at = 0.0
+        self.recordings: list[RecordingResult] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> CameraSystem:
+        """Create the session, open and start every camera, and run the loops. Returns once frames flow."""
+        with self._control:
+            if self._started:
+                return self
+            s = self.settings
+            self.session = Session.create(Path(s.output_dir), s.session_prefix, s.as_dict())
+            self.session.open_log(s.log_level, self._console)
+            try:
+                self._open_cameras()
+            except BaseException:
+                self.session.finish()
+                self.session.close_log()
+                raise
+            self._loop_thread = threading.Thread(
+                target=self._loop.run_forever, name="camera-loop", daemon=True
+            )
+            self._loop_thread.start()
+            asyncio.run_coroutine_threadsafe(self._start_loops(), self._loop).result()
+            self._started = True
+            self._started_at = time.time()
+            self._wait_first_frames(timeout=10.0)
+            if s.auto_start_recording:
+                self.start_recording()
+        return self
+
+    def _open_cameras(self) -> None:
+        assert self.session is not None
+        sources = self._given_sources
+        if sources is None:
+            sources = create_sources(self.settings, self.warnings)
+        if not sources:
+            raise NoCamerasError("no cameras found")
+        self.backend = sources[0].info.backend if sources[0].info else ""
+        opened: list[CameraSource] = []
+        try:
+            for source in sources:
+                source.open()
+                opened.append(source)
+                source.start()
+        except BaseException:
+            for source in opened:
+                source.close()
+            raise
+        style = overlay_style(self.settings)
+        for source in sources:
+            recorder = source.create_recorder(self.settings) or default_recorder(
+                source, self.settings, self.clock
+            )
+            self.cameras.append(
+                Camera(
+                    source,
+                    recorder,
+                    self.clock,
+                    target_fps=self.settings.target_fps,
+                    preview_size=self.settings.preview_size,
+                    style=style,
+                )
+            )
+            info = source.info
+            self.session.cameras.append(
+                {
+                    "camera_id": info.camera_id,
+                    "backend": info.backend,
+                    "model": info.model,
+                    "location": info.location,
+                    "width": info.width,
+                    "height": info.height,
+                    "fps": info.fps,
+                    "encoder": info.encoder,
+                }
+            )
+            log.info(
+                "cam%d: %s %s %dx%d @ %.1f fps",
+                info.camera_id,
+                info.backend,
+                info.model,
+                info.width,
+                info.height,
+                info.fps,
+            )
+        self.session.warnings.extend(self.warnings)
+        self.session.write_manifest()
+
+    async def _start_loops(self) -> None:
+        self._stopping = asyncio.Event()
+        for cam in self.cameras:
+            self._tasks.append(asyncio.ensure_future(cam.capture_loop(self._stopping)))
+            self._tasks.append(asyncio.ensure_future(cam.processor_loop(self._stopping)))
+
+    def _wait_first_frames(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for cam in self.cameras:
+            remaining = max(0.0, deadline - time.monotonic())
+            if cam.latest.wait_newer(0, remaining)[1] is None:
+                log.warning("cam%d: no frame within %.0f s of starting", cam.camera_id, timeout)
+
+    def stop(self) -> None:
+        """Stop recording (finalizing every file), stop the loops and cameras, close the session."""
+        with self._control:
+            if self._closed or not self._started:
+                return
+            self._closed = True
+            try:
+                if self.is_recording:
+                    self.stop_recording()
+            finally:
+                asyncio.run_coroutine_threadsafe(self._stop_loops(), self._loop).result()
+                for cam in self.cameras:
+                    cam.source.stop()
+                    cam.shutdown_pools()
+                    try:
+                        cam.source.close()
+                    except Exception:
+                        log.exception("cam%d: close failed", cam.camera_id)
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                if self._loop_thread is not None:
+                    self._loop_thread.join(timeout=5)
+                self._loop.close()
+                if self.session is not None:
+                    self.session.finish()
+                    log.info("session finished: %s", self.session.directory)
+                    self.session.close_log()
+
+    async def _stop_loops(self) -> None:
+        assert self._stopping is not None
+        self._stopping.set()
+        for cam in self.cameras:
+            cam.source.stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def __enter__(self) -> CameraSystem:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def select(self, camera_id: int | None) -> list[Camera]:
+        if camera_id is None:
+            return list(self.cameras)
+        if isinstance(camera_id, bool) or not isinstance(camera_id, int):
+            raise InvalidArgumentError(f"camera_id must be a whole number, got {camera_id!r}")
+        for cam in self.cameras:
+            if cam.camera_id == camera_id:
+                return [cam]
+        known = ", ".join(str(c.camera_id) for c in self.cameras)
+        raise CameraNotFoundError(f"no camera {camera_id}; cameras: {known}")
+
+    @property
+    def is_recording(self) -> bool:
+        return any(cam.recorder.active for cam in self.cameras)
+
+    def start_recording(self, camera_id: int | None = None, at: float | None = None) -> list[dict[str, Any]]:
+        """Start recording on one camera or all. `at` (Unix time): frames before it are not recorded,
+        so hosts with agreeing clocks start on the same instant."""
+        with self._control:
+            self._require_running()
+            assert self.session is not None
+            cams = self.select(camera_id)
+            busy = [c.camera_id for c in cams if c.recorder.active]
+            if busy:
+                raise AlreadyRecordingError(f"camera(s) {busy} already recording; stop_recording first")
+            start_ns = None
+            if at is not None:
+                if isinstance(at, bool) or not isinstance(at, int | float):
+                    raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {at!r}")
+                start_ns = int(at * 1e9)
+            directory = self.session.directory
+            names = [self._basename_prefix(c) for c in cams]
+            stamp = recording_stamp(directory, names)
+            started = []
+            for cam, prefix in zip(cams, names, strict=True):
+                target = RecordingTarget(
+                    directory=directory,
+                    basename=f"{prefix}_{stamp}",
+                    write_csv=self.settings.enable_csv_timing_log,
+                    convert_mp4=not self.settings.disable_mp4_conversion,
+                    start_at_wall_ns=start_ns,
+                )
+                cam.recorder.start(target)
+                started.append(
+                    {
+                        "camera_id": cam.camera_id,
+                        "video": target.h264_path.name,
+                        "timing_csv": target.csv_path.name if target.write_csv else None,
+                    }
+                )
+            return started
+
+    def _basename_prefix(self, cam: Camera) -> str:
+        info = cam.source.info
+        return f"cam{info.camera_id}_{info.width}x{info.height}_{info.fps:.1f}fps"
+
+    def stop_recording(self, camera_id: int | None = None) -> list[RecordingResult]:
+        """Stop and finalize; returns what each camera wrote (also added to the manifest)."""
+        with self._control:
+            self._require_running(allow_closing=True)
+            assert self.session is not None
+            cams = [c for c in self.select(camera_id) if c.recorder.active]
+            if not cams:
+                raise NotRecordingError("not recording; start_recording first")
+            # Stop every recorder first so the takes end together, then finalize.
+            results = [self._finalize(cam) for cam in cams]
+            return results
+
+    def _finalize(self, cam: Camera) -> RecordingResult:
+        assert self.session is not None
+        result = cam.recorder.stop()
+        self.recordings.append(result)
+        self.session.add_recording(result.as_dict())
+        return result
+
+    def take_snapshot(self, camera_id: int | None = None) -> list[Path]:
+        """A JPEG of every selected camera's newest frame, also while recording."""
+        self._require_running()
+        assert self.session is not None
+        stamp = datetime.now().strftime("%Y%m%d_%H%M%S_%f")[:-3]
+        shots = [(cam, cam.latest.get()[1]) for cam in self.select(camera_id)]
+        shots = [(cam, frame) for cam, frame in shots if frame is not None]
+        if not shots:
+            return []
+        quality = self.settings.snapshot_jpeg_quality
+        directory = self.session.directory
+        with ThreadPoolExecutor(len(shots), thread_name_prefix="snapshot") as pool:
+            futures = [
+                pool.submit(
+                    save_snapshot, frame, directory / f"snapshot_cam{cam.camera_id}_{stamp}.jpg", quality
+                )
+                for cam, frame in shots
+            ]
+            paths = [f.result() for f in futures]
+        for (cam, frame), path in zip(shots, paths, strict=True):
+            self.session.add_snapshot(
+                {
+                    "camera_id": cam.camera_id,
+                    "file": path.name,
+                    "sensor_timestamp_ns": frame.sensor_timestamp_ns,
+                }
+            )
+            log.info("snapshot saved: %s", path.name)
+        return paths
+
+    def status(self) -> dict[str, Any]:
+        s = self.settings
+        out_dir = self.session.directory if self.session else Path(s.output_dir)
+        return {
+            "running": self._started and not self._closed,
+            "recording": self.is_recording,
+            "backend": self.backend,
+            "session_dir": str(out_dir),
+            "uptime_s": round(time.time() - self._started_at, 3) if self._started else 0.0,
+            "free_disk_bytes": free_bytes(out_dir),
+            "warnings": list(self.warnings),
+            "cameras": [cam.status() for cam in self.cameras],
+        }
+
+    def _require_running(self, allow_closing: bool = False) -> None:
+        if not self._started or (self._closed and not allow_closing):
+            raise RuntimeError("the camera system is not running; call start() first")
