@@ -177,9 +177,7 @@ class Camera:
             last_version = version
             if self._preview_users > 0:
                 try:
-                    preview = await loop.run_in_executor(
-                        self._process_pool, self.render_preview, frame, version - 1
-                    )
+                    preview = await loop.run_in_executor(self._process_pool, self.render_preview, frame, version - 1)
                     self.preview.put(preview)
                 except Exception:
                     log.exception("cam%d: preview rendering failed", self.camera_id)

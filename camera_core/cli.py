@@ -55,9 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         if not m["flags"]:
             continue
         default = getattr(defaults, key)
-        where = (
-            f"(default: {str(default).lower() if isinstance(default, bool) else default}; config key: {key})"
-        )
+        where = f"(default: {str(default).lower() if isinstance(default, bool) else default}; config key: {key})"
         if f.type == "bool":
             on_value = True
             parser.add_argument(

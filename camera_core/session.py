@@ -74,9 +74,7 @@ class NativeOutputCapture:
         self.protocol_stream = os.fdopen(os.dup(saved_out), "w", buffering=1, encoding="utf-8")
         real_err = os.fdopen(os.dup(saved_err), "w", buffering=1, encoding="utf-8")
         sys.stderr = real_err
-        sys.stdout = (
-            self.protocol_stream if self.keep_python_stdout else os.fdopen(os.dup(1), "w", buffering=1)
-        )
+        sys.stdout = self.protocol_stream if self.keep_python_stdout else os.fdopen(os.dup(1), "w", buffering=1)
         self._thread = threading.Thread(target=self._pump, args=(read_fd,), name="native-output", daemon=True)
         self._thread.start()
 

@@ -129,9 +129,7 @@ class CameraSystem:
                 self.session.finish()
                 self.session.close_log()
                 raise
-            self._loop_thread = threading.Thread(
-                target=self._loop.run_forever, name="camera-loop", daemon=True
-            )
+            self._loop_thread = threading.Thread(target=self._loop.run_forever, name="camera-loop", daemon=True)
             self._loop_thread.start()
             asyncio.run_coroutine_threadsafe(self._start_loops(), self._loop).result()
             self._started = True
@@ -161,9 +159,7 @@ class CameraSystem:
             raise
         style = overlay_style(self.settings)
         for source in sources:
-            recorder = source.create_recorder(self.settings) or default_recorder(
-                source, self.settings, self.clock
-            )
+            recorder = source.create_recorder(self.settings) or default_recorder(source, self.settings, self.clock)
             self.cameras.append(
                 Camera(
                     source,
@@ -342,9 +338,7 @@ class CameraSystem:
         directory = self.session.directory
         with ThreadPoolExecutor(len(shots), thread_name_prefix="snapshot") as pool:
             futures = [
-                pool.submit(
-                    save_snapshot, frame, directory / f"snapshot_cam{cam.camera_id}_{stamp}.jpg", quality
-                )
+                pool.submit(save_snapshot, frame, directory / f"snapshot_cam{cam.camera_id}_{stamp}.jpg", quality)
                 for cam, frame in shots
             ]
             paths = [f.result() for f in futures]

@@ -16,9 +16,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(
-            str(path), "-", f"cannot read the file ({exc.strerror})", "a readable text file"
-        ) from exc
+        raise ConfigError(str(path), "-", f"cannot read the file ({exc.strerror})", "a readable text file") from exc
     values: dict[str, Any] = {}
     seen_at: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):

@@ -65,9 +65,7 @@ class Settings:
         7, "Preview size preset 0-7 (same sizes as resolution)", flags=("--preview-size",), lo=0, hi=7
     )
     show_frame_number: bool = _opt(True, "Burn the frame number into recorded frames and the preview")
-    font_scale_base: float = _opt(
-        0.6, "Overlay font scale at 640 px width (scaled with the frame)", lo=0.05, hi=10
-    )
+    font_scale_base: float = _opt(0.6, "Overlay font scale at 640 px width (scaled with the frame)", lo=0.05, hi=10)
     thickness_base: int = _opt(1, "Overlay text thickness at 640 px width", lo=1, hi=20)
     text_color_b: int = _opt(255, "Overlay text colour, blue 0-255", lo=0, hi=255)
     text_color_g: int = _opt(255, "Overlay text colour, green 0-255", lo=0, hi=255)
@@ -78,9 +76,7 @@ class Settings:
     enable_csv_timing_log: bool = _opt(True, "Write the per-frame timing CSV beside each recording")
     # Logging
     log_level: str = _opt("info", "Python logging level", flags=("--log-level",), choices=LOG_LEVELS)
-    console_output: bool = _opt(
-        False, "Also log to the console (stderr)", flags=("--console",), neg="--no-console"
-    )
+    console_output: bool = _opt(False, "Also log to the console (stderr)", flags=("--console",), neg="--no-console")
     libcamera_log_level: str = _opt(
         "WARN", "libcamera verbosity", flags=("--libcamera-log-level",), choices=LIBCAMERA_LOG_LEVELS
     )
@@ -92,9 +88,7 @@ class Settings:
     discovery_retry_delay: float = _opt(1.0, "Seconds between discovery attempts", lo=0, hi=60)
     sim_cameras: int = _opt(2, "Number of simulated cameras", flags=("--sim-cameras",), lo=1, hi=16)
     sim_drop_rate: float = _opt(0.0, "Probability that a simulated sensor frame is dropped", lo=0, hi=0.9)
-    sim_jitter_us: float = _opt(
-        0.0, "Random timestamp jitter of simulated frames, microseconds", lo=0, hi=1e6
-    )
+    sim_jitter_us: float = _opt(0.0, "Random timestamp jitter of simulated frames, microseconds", lo=0, hi=1e6)
     sim_seed: int = _opt(0, "Seed of the simulation (drops, jitter, content)", lo=0, hi=2**32 - 1)
     sim_realtime: bool = _opt(True, "Pace simulated frames by the clock (false: as fast as taken)")
     # Encoding
@@ -109,9 +103,7 @@ class Settings:
     # Snapshots and preview streaming
     snapshot_jpeg_quality: int = _opt(90, "JPEG quality of snapshots", lo=1, hi=100)
     preview_jpeg_quality: int = _opt(80, "JPEG quality of streamed preview frames", lo=1, hi=100)
-    preview_stream_fps: float = _opt(
-        30.0, "Maximum rate of streamed preview frames per camera", lo=0.1, hi=120
-    )
+    preview_stream_fps: float = _opt(30.0, "Maximum rate of streamed preview frames per camera", lo=0.1, hi=120)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

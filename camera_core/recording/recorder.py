@@ -285,9 +285,7 @@ class PyAVRecorder(Recorder):
                 write_packet(data)
         except Exception as exc:  # disk full, encoder error: keep what is written, say so
             self._failed = f"{type(exc).__name__}: {exc}"
-            log.exception(
-                "cam%d: recording failed; the files hold what was written before", self.info.camera_id
-            )
+            log.exception("cam%d: recording failed; the files hold what was written before", self.info.camera_id)
             while frames.get() is not None:  # drain until stop() sends the end marker
                 pass
         finally:
@@ -312,9 +310,7 @@ class PyAVRecorder(Recorder):
                 video_path, result.container = target.mp4_path, "mp4"
             except (RemuxError, OSError) as exc:
                 result.errors.append(f"MP4 conversion failed, .h264 kept: {exc}")
-                log.error(
-                    "cam%d: MP4 conversion failed, keeping %s: %s", self.info.camera_id, video_path.name, exc
-                )
+                log.error("cam%d: MP4 conversion failed, keeping %s: %s", self.info.camera_id, video_path.name, exc)
         result.video = video_path.name
         paths = [video_path] + ([target.csv_path] if target.write_csv else [])
         result.files = [{"name": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in paths]

@@ -40,9 +40,7 @@ def remux_to_mp4(h264_path: Path, pts_us: Sequence[int], mp4_path: Path) -> int:
                 dst.mux(packet)
                 written += 1
         if written != len(pts_us):
-            raise RemuxError(
-                f"{h264_path.name} holds {written} frames but there are {len(pts_us)} timing rows"
-            )
+            raise RemuxError(f"{h264_path.name} holds {written} frames but there are {len(pts_us)} timing rows")
         verify_mp4(tmp, pts_us)
         os.replace(tmp, mp4_path)
     except (av.FFmpegError, OSError) as exc:
@@ -59,9 +57,7 @@ def mp4_pts_us(path: Path) -> list[int]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         tb = stream.time_base
-        return [
-            round(p.pts * tb * 1_000_000) for p in container.demux(stream) if p.size and p.pts is not None
-        ]
+        return [round(p.pts * tb * 1_000_000) for p in container.demux(stream) if p.size and p.pts is not None]
 
 
 def verify_mp4(path: Path, pts_us: Sequence[int]) -> None:

@@ -43,9 +43,7 @@ def resolve_backend(settings: Settings, warnings: list[str]) -> str:
 def create_sources(settings: Settings, warnings: list[str]) -> list[CameraSource]:
     backend = resolve_backend(settings, warnings)
     module_name, _, func_name = BACKEND_FACTORIES[backend].partition(":")
-    factory: Callable[[Settings], list[CameraSource]] = getattr(
-        importlib.import_module(module_name), func_name
-    )
+    factory: Callable[[Settings], list[CameraSource]] = getattr(importlib.import_module(module_name), func_name)
     return factory(settings)
 
 
