@@ -22,6 +22,7 @@ from camera_core.errors import (
     NoCamerasError,
     NotRecordingError,
 )
+from camera_core.events import EventBus
 from camera_core.overlay import OverlayStyle
 from camera_core.recording.h264 import H264Params
 from camera_core.recording.recorder import PyAVRecorder, Recorder, RecordingResult, RecordingTarget
@@ -98,6 +99,7 @@ class CameraSystem:
         self._given_sources = sources
         self._console = console
         self.clock = BootToWallClock()
+        self.events = EventBus()
         self.cameras: list[Camera] = []
         self.session: Session | None = None
         self.warnings: list[str] = []

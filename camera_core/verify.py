@@ -1,0 +1,88 @@
+"""Check a recording against its timing CSV by decoding it: frames = rows, frame codes (sim and
+the test fake) step by exactly 1 + dropped_since_last, and MP4 pts equal the rows' pts_us."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+
+from camera_core.recording.timing_log import read_timing_csv
+from camera_core.sources.framecode import read_code
+
+
+@dataclass(slots=True)
+class DecodedFrame:
+    index: int
+    code: int
+    pts_us: int | None
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    video: str
+    frames: int = 0
+    rows: int = 0
+    drops_reported: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.frames == self.rows
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "video": self.video,
+            "frames": self.frames,
+            "rows": self.rows,
+            "drops": self.drops_reported,
+            "ok": self.ok,
+            "problems": list(self.problems),
+        }
+
+
+def decode_frames(video: Path, *, codes: bool = True) -> list[DecodedFrame]:
+    """Every frame of a .h264 or .mp4, with its frame code and (MP4) pts in µs."""
+    out: list[DecodedFrame] = []
+    fmt = "h264" if video.suffix == ".h264" else None
+    with av.open(str(video), format=fmt) as container:
+        stream = container.streams.video[0]
+        for i, frame in enumerate(container.decode(stream)):
+            code = read_code(frame.to_ndarray(format="gray")) if codes else -1
+            pts = None
+            if fmt is None and frame.pts is not None and frame.time_base is not None:
+                pts = round(frame.pts * frame.time_base * 1_000_000)
+            out.append(DecodedFrame(i, code, pts))
+    return out
+
+
+def timing_csv_of(video: Path) -> Path:
+    return video.with_name(video.stem + "_frame_timing.csv")
+
+
+def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: bool = True) -> VerifyReport:
+    """Decode `video` and compare it with its timing rows. `check_codes` needs frames that carry a
+    frame code (sim source, test fake)."""
+    csv_path = csv_path or timing_csv_of(video)
+    report = VerifyReport(video.name)
+    rows = read_timing_csv(csv_path)
+    frames = decode_frames(video, codes=check_codes)
+    report.frames, report.rows = len(frames), len(rows)
+    if report.frames != report.rows:
+        report.problems.append(f"{report.frames} frames in the video but {report.rows} timing rows")
+    for i, (frame, row) in enumerate(zip(frames, rows, strict=False)):
+        if int(row["frame_number"]) != i:
+            report.problems.append(f"row {i} has frame_number {row['frame_number']}")
+        dropped = int(row["dropped_since_last"])
+        report.drops_reported += dropped
+        if check_codes and i > 0 and frame.code - frames[i - 1].code != 1 + dropped:
+            report.problems.append(
+                f"frame {i}: frame code went {frames[i - 1].code} -> {frame.code} but the row says {dropped} dropped"
+            )
+        if frame.pts_us is not None and abs(frame.pts_us - int(row["pts_us"])) > 1:
+            report.problems.append(f"frame {i}: pts {frame.pts_us} µs but the row says {row['pts_us']} µs")
+        if len(report.problems) > 20:
+            report.problems.append("... (more problems not listed)")
+            break
+    return report
