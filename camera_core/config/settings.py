@@ -91,6 +91,15 @@ class Settings:
     sim_jitter_us: float = _opt(0.0, "Random timestamp jitter of simulated frames, microseconds", lo=0, hi=1e6)
     sim_seed: int = _opt(0, "Seed of the simulation (drops, jitter, content)", lo=0, hi=2**32 - 1)
     sim_realtime: bool = _opt(True, "Pace simulated frames by the clock (false: as fast as taken)")
+    opencv_devices: str = _opt(
+        "0",
+        "OpenCV cameras, comma-separated: USB camera indexes (0), /dev/video paths, or video files replayed as cameras",
+        flags=("--opencv-devices",),
+    )
+    opencv_file_realtime: bool = _opt(True, "Replay video files at their own rate (false: as fast as taken)")
+    opencv_file_wait_for_recording: bool = _opt(
+        True, "A replayed video file shows its first frame until a recording starts, then plays"
+    )
     # Encoding
     h264_preset: str = _opt("ultrafast", "libx264 preset (software encoding)", choices=H264_PRESETS)
     h264_crf: int = _opt(23, "libx264 constant rate factor when h264_bitrate_kbps is 0", lo=0, hi=51)
