@@ -18,7 +18,18 @@ from .request import CompletedRequest, MappedArray
 from .sensor_format import SensorFormat
 
 __all__ = [
-    "CameraConfiguration", "CancelledError", "CompletedRequest", "Controls", "MappedArray", "Picamera2",
-    "Platform", "Preview", "SensorFormat", "StreamConfiguration", "TimeoutError", "_fake", "get_platform",
+    "CameraConfiguration",
+    "CancelledError",
+    "CompletedRequest",
+    "Controls",
+    "MappedArray",
+    "Picamera2",
+    "Platform",
+    "Preview",
+    "SensorFormat",
+    "StreamConfiguration",
+    "TimeoutError",
+    "_fake",
+    "get_platform",
     "libcamera",
 ]

@@ -65,6 +65,7 @@ class FakeState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     instances: weakref.WeakSet[Picamera2] = field(default_factory=weakref.WeakSet)
     stats: dict[int, dict[str, int]] = field(default_factory=dict)
+    changed: threading.Condition = field(default_factory=threading.Condition)
 
     def camera_id(self, num: int) -> str:
         spec = self.cameras[num]
@@ -74,7 +75,14 @@ class FakeState:
         return f"/base/axi/pcie@120000/rp1/i2c@{0x88000 - num * 0x8000:x}/{spec.model}@1a"
 
     def stat(self, num: int) -> dict[str, int]:
-        return self.stats.setdefault(num, {"delivered": 0, "dropped_injected": 0, "dropped_no_buffer": 0})
+        return self.stats.setdefault(
+            num, {"sensor_frames": 0, "delivered": 0, "dropped_injected": 0, "dropped_no_buffer": 0, "stalled": 0}
+        )
+
+    def count(self, num: int, key: str) -> None:
+        with self.changed:
+            self.stat(num)[key] += 1
+            self.changed.notify_all()
 
 
 STATE = FakeState()
@@ -141,6 +149,19 @@ def resume_camera(num: int) -> None:
         STATE.stall_after.pop(num, None)
 
 
+def sensor_stats(num: int) -> dict[str, int]:
+    """Counters of camera `num` since reset: sensor_frames, delivered, dropped_injected, dropped_no_buffer
+    (a frame came while every request was held by the application), stalled."""
+    with STATE.changed:
+        return dict(STATE.stat(num))
+
+
+def wait_for_stat(num: int, key: str, at_least: int, timeout: float = 5.0) -> bool:
+    """Block until sensor_stats(num)[key] >= at_least (True) or the timeout passes (False)."""
+    with STATE.changed:
+        return STATE.changed.wait_for(lambda: STATE.stat(num)[key] >= at_least, timeout)
+
+
 def reset_fake() -> None:
     """Close every fake Picamera2 still open and restore the default two imx296 cameras and no faults."""
     for cam in list(STATE.instances):
@@ -156,6 +177,7 @@ def reset_fake() -> None:
         STATE.stall_after = {}
         STATE.startup_frames = 0
         STATE.acquired = set()
+    with STATE.changed:
         STATE.stats = {}
 
 
@@ -218,8 +240,24 @@ def read_frame_code(image: np.ndarray, size: tuple[int, int] | None = None) -> i
     return value
 
 
+def scene_rgb(size: tuple[int, int], sequence: int) -> np.ndarray:
+    """The colours (h, w, 3) in R, G, B order that frame `sequence` shows before the frame code is drawn."""
+    w, h = size
+    x = np.arange(w, dtype=np.int32)[None, :] + (sequence * Scene.SHIFT_PER_FRAME) % 256
+    y = np.arange(h, dtype=np.int32)[:, None]
+    red = ((x + 2 * y) & 255).astype(np.uint8)
+    return np.stack([red, 255 - red, ((x + 2 * y - 64) & 255).astype(np.uint8)], axis=2)
+
+
+# Byte positions of R, G, B in each packed RGB format (picamera2 names are the reverse of byte order).
+RGB_BYTE_ORDER = {"RGB888": (2, 1, 0), "BGR888": (0, 1, 2), "XRGB8888": (2, 1, 0), "XBGR8888": (0, 1, 2)}
+
+
 class Scene:
-    """Cheap moving content for one stream: a diagonal gradient shifted by 4 px per sensor frame."""
+    """Cheap moving content for one stream: a diagonal gradient shifted by 4 px per sensor frame.
+
+    R = (x + 2y + 4s) & 255, G = 255 - R, B = R shifted by 64; luma (YUV420) = R; X bytes = 255.
+    """
 
     SHIFT_PER_FRAME = 4
 
@@ -227,16 +265,15 @@ class Scene:
         self.fmt = fmt
         self.size = size
         w, h = size
-        x = np.arange(w + 256, dtype=np.int32)[None, :]
-        y = np.arange(h, dtype=np.int32)[:, None]
-        base = ((x + 2 * y) & 255).astype(np.uint8)
+        rgb = scene_rgb((w + 256, h), 0)
+        self.pattern: np.ndarray | None
         if fmt in ("YUV420", "YVU420"):
-            self.pattern = base
-        elif fmt in ("RGB888", "BGR888"):
-            self.pattern = np.stack([base, 255 - base, np.roll(base, 64, axis=1)], axis=2)
-        elif fmt in ("XBGR8888", "XRGB8888"):
-            alpha = np.full_like(base, 255)
-            self.pattern = np.stack([base, 255 - base, np.roll(base, 64, axis=1), alpha], axis=2)
+            self.pattern = np.ascontiguousarray(rgb[:, :, 0])
+        elif fmt in RGB_BYTE_ORDER:
+            pattern = np.full((h, w + 256, 4 if fmt.startswith("X") else 3), 255, dtype=np.uint8)
+            for channel, pos in enumerate(RGB_BYTE_ORDER[fmt]):
+                pattern[:, :, pos] = rgb[:, :, channel]
+            self.pattern = pattern
         else:
             self.pattern = None
 

@@ -143,7 +143,6 @@ class FakeCamera:
         duration_us, _ = self._frame_timing()
         next_t = time.monotonic_ns() + duration_us * 1000
         sequence = 0
-        stats = STATE.stat(self.num)
         try:
             while True:
                 wait_s = (next_t - time.monotonic_ns()) / 1e9
@@ -153,30 +152,32 @@ class FakeCamera:
                 with STATE.lock:
                     dropped = sequence in STATE.drop_sequences.get(self.num, ())
                     stall = STATE.stall_after.get(self.num)
+                request = None
                 if stall is not None and sequence >= stall:
-                    pass  # stopped delivering: frames go nowhere
+                    outcome = "stalled"  # stopped delivering: frames go nowhere
                 elif dropped:
-                    stats["dropped_injected"] += 1
+                    outcome = "dropped_injected"
                 else:
                     with self._queue_lock:
                         request = self._queue.popleft() if self._queue else None
-                    if request is None:
-                        stats["dropped_no_buffer"] += 1
-                    else:
-                        self._controls.update(request.controls)
-                        duration_us, exposure_us = self._frame_timing()
-                        self._fill(request, sequence, t, boot_offset, duration_us, exposure_us)
-                        stats["delivered"] += 1
-                        if self.on_complete is not None:
-                            self.on_complete(request)
+                    outcome = "delivered" if request is not None else "dropped_no_buffer"
+                if request is not None:
+                    self._controls.update(request.controls)
+                    duration_us, exposure_us = self._frame_timing()
+                    self._fill(request, sequence, t, boot_offset, duration_us, exposure_us)
+                    if self.on_complete is not None:
+                        self.on_complete(request)
+                STATE.count(self.num, "sensor_frames")
+                STATE.count(self.num, outcome)
                 sequence += 1
                 duration_us, _ = self._frame_timing()
                 next_t = t + duration_us * 1000
         except Exception:
             _log.exception("fake sensor thread of camera %d failed", self.num)
 
-    def _fill(self, request: FakeRequest, sequence: int, t_mono: int, boot_offset: int, duration_us: int,
-              exposure_us: int) -> None:
+    def _fill(
+        self, request: FakeRequest, sequence: int, t_mono: int, boot_offset: int, duration_us: int, exposure_us: int
+    ) -> None:
         from .request import shaped_view
 
         for stream, buf in request.buffers.items():

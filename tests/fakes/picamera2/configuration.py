@@ -71,10 +71,26 @@ class SensorConfiguration(Configuration):
 
 
 class CameraConfiguration(Configuration):
-    _ALLOWED_FIELDS = ("use_case", "buffer_count", "transform", "display", "encode", "colour_space", "controls",
-                       "main", "lores", "raw", "queue", "sensor")
-    _FIELD_CLASS_MAP: ClassVar[dict[str, type[Configuration]]] = {"main": StreamConfiguration, "lores": StreamConfiguration, "raw": StreamConfiguration,
-                                                                   "sensor": SensorConfiguration}
+    _ALLOWED_FIELDS = (
+        "use_case",
+        "buffer_count",
+        "transform",
+        "display",
+        "encode",
+        "colour_space",
+        "controls",
+        "main",
+        "lores",
+        "raw",
+        "queue",
+        "sensor",
+    )
+    _FIELD_CLASS_MAP: ClassVar[dict[str, type[Configuration]]] = {
+        "main": StreamConfiguration,
+        "lores": StreamConfiguration,
+        "raw": StreamConfiguration,
+        "sensor": SensorConfiguration,
+    }
     _FORWARD_FIELDS: ClassVar[dict[str, str]] = {"size": "main", "format": "main"}
 
     def __init__(self, d: dict[str, Any] | None = None, picam2: Any = None) -> None:

@@ -48,8 +48,9 @@ def _align_up(value: int, align: int) -> int:
     return (value + align - 1) // align * align
 
 
-def stride_and_framesize(fmt: str, size: tuple[int, int], align: int,
-                         requested_stride: int | None = None) -> tuple[int, int]:
+def stride_and_framesize(
+    fmt: str, size: tuple[int, int], align: int, requested_stride: int | None = None
+) -> tuple[int, int]:
     """Bytes per row and per frame as a Pi ISP would allocate them (rows padded to `align` bytes).
 
     A requested stride is honoured when it is at least the natural one (libcamera accepts that).

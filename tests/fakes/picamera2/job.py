@@ -12,8 +12,9 @@ __all__ = ["CancelledError", "Job"]
 
 
 class Job(Generic[T]):
-    def __init__(self, functions: list[Callable[[], tuple[bool, Any]]],
-                 signal_function: Callable[[Job[T]], None] | None = None) -> None:
+    def __init__(
+        self, functions: list[Callable[[], tuple[bool, Any]]], signal_function: Callable[[Job[T]], None] | None = None
+    ) -> None:
         self._functions = list(functions)
         self._future: Future[T] = Future()
         self._future.set_running_or_notify_cancel()

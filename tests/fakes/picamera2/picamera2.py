@@ -1,4 +1,6 @@
 """Picamera2, faked: same public API, configs, threads and request flow as picamera2/picamera2.py."""
+# ruff: noqa: B006, B008
+# (the create_*/capture_* signatures keep picamera2's own mutable and call defaults)
 
 from __future__ import annotations
 
@@ -76,14 +78,17 @@ class Picamera2:
         with STATE.lock:
             specs = list(STATE.cameras)
         cameras = [
-            cast(GlobalCameraInfo, {"Model": s.model, "Location": s.location, "Rotation": s.rotation,
-                                    "Id": STATE.camera_id(i), "Num": i})
+            cast(
+                GlobalCameraInfo,
+                {"Model": s.model, "Location": s.location, "Rotation": s.rotation, "Id": STATE.camera_id(i), "Num": i},
+            )
             for i, s in enumerate(specs)
         ]
         return sorted(cameras, key=lambda cam: ("/usb" not in cam["Id"], cam["Id"]), reverse=True)
 
-    def __init__(self, camera_num: int = 0, verbose_console: int | None = None, tuning: Any = None,
-                 allocator: Any = None) -> None:
+    def __init__(
+        self, camera_num: int = 0, verbose_console: int | None = None, tuning: Any = None, allocator: Any = None
+    ) -> None:
         tuning_file = None
         if tuning is not None:
             if isinstance(tuning, str):
@@ -222,26 +227,45 @@ class Picamera2:
         crop = (0, 0, w, h)
         min_dur = self.camera.min_frame_duration_us()
         info = {
-            "AeEnable": (False, True, True), "AeExposureMode": (0, 3, 0), "AeMeteringMode": (0, 3, 0),
-            "AeConstraintMode": (0, 3, 0), "AeFlickerMode": (0, 1, 0), "AeFlickerPeriod": (100, 1000000, None),
-            "AwbEnable": (False, True, None), "AwbMode": (0, 7, 0),
-            "AnalogueGain": (1.0, 16.0, None), "AnalogueGainMode": (0, 1, 0),
-            "ExposureTime": (29, MAX_FRAME_DURATION_US, 20000), "ExposureTimeMode": (0, 1, 0),
-            "ExposureValue": (-8.0, 8.0, 0.0), "ColourGains": (0.0, 32.0, None),
-            "ColourTemperature": (100, 100000, None), "Brightness": (-1.0, 1.0, 0.0),
-            "Contrast": (0.0, 32.0, 1.0), "Saturation": (0.0, 32.0, 1.0), "Sharpness": (0.0, 16.0, 1.0),
-            "NoiseReductionMode": (0, 4, 0), "FrameDurationLimits": (min_dur, MAX_FRAME_DURATION_US, 33333),
-            "ScalerCrop": ((0, 0, 64, 64), crop, crop), "StatsOutputEnable": (False, True, False),
-            "SyncMode": (0, 2, 0), "SyncFrames": (1, 1000000, 100),
+            "AeEnable": (False, True, True),
+            "AeExposureMode": (0, 3, 0),
+            "AeMeteringMode": (0, 3, 0),
+            "AeConstraintMode": (0, 3, 0),
+            "AeFlickerMode": (0, 1, 0),
+            "AeFlickerPeriod": (100, 1000000, None),
+            "AwbEnable": (False, True, None),
+            "AwbMode": (0, 7, 0),
+            "AnalogueGain": (1.0, 16.0, None),
+            "AnalogueGainMode": (0, 1, 0),
+            "ExposureTime": (29, MAX_FRAME_DURATION_US, 20000),
+            "ExposureTimeMode": (0, 1, 0),
+            "ExposureValue": (-8.0, 8.0, 0.0),
+            "ColourGains": (0.0, 32.0, None),
+            "ColourTemperature": (100, 100000, None),
+            "Brightness": (-1.0, 1.0, 0.0),
+            "Contrast": (0.0, 32.0, 1.0),
+            "Saturation": (0.0, 32.0, 1.0),
+            "Sharpness": (0.0, 16.0, 1.0),
+            "NoiseReductionMode": (0, 4, 0),
+            "FrameDurationLimits": (min_dur, MAX_FRAME_DURATION_US, 33333),
+            "ScalerCrop": ((0, 0, 64, 64), crop, crop),
+            "StatsOutputEnable": (False, True, False),
+            "SyncMode": (0, 2, 0),
+            "SyncFrames": (1, 1000000, 100),
         }
         self.camera_ctrl_info = {k: (k, ControlInfo(*v)) for k, v in info.items()}
         bayer = SensorFormat(spec.raw_format(mode))
         self.camera_properties_ = {
-            "Model": spec.model, "Location": spec.location, "Rotation": spec.rotation,
-            "PixelArraySize": spec.size, "PixelArrayActiveAreas": [crop], "ScalerCropMaximum": crop,
+            "Model": spec.model,
+            "Location": spec.location,
+            "Rotation": spec.rotation,
+            "PixelArraySize": spec.size,
+            "PixelArrayActiveAreas": [crop],
+            "ScalerCropMaximum": crop,
             "UnitCellSize": spec.unit_cell_size,
             "ColorFilterArrangement": 5 if bayer.mono else _CFA.get(bayer.bayer_order, 0),
-            "SystemDevices": (20749, 20737, 20738, 20739), "SensorSensitivity": 1.0,
+            "SystemDevices": (20749, 20737, 20738, 20739),
+            "SensorSensitivity": 1.0,
         }
 
     def _is_rpi_camera(self) -> bool:
@@ -255,8 +279,12 @@ class Picamera2:
         modes = []
         for raw in self._raw_modes:
             fmt = SensorFormat(raw["format"])
-            mode: dict[str, Any] = {"format": fmt, "unpacked": fmt.unpacked, "bit_depth": fmt.bit_depth,
-                                    "size": raw["size"]}
+            mode: dict[str, Any] = {
+                "format": fmt,
+                "unpacked": fmt.unpacked,
+                "bit_depth": fmt.bit_depth,
+                "size": raw["size"],
+            }
             self.configure(self.create_preview_configuration(raw={"format": raw["format"], "size": raw["size"]}))
             mode["fps"] = round(1e6 / self.camera_controls["FrameDurationLimits"][0], 2)
             mode["crop_limits"] = self.camera_controls["ScalerCrop"][1]
@@ -320,8 +348,9 @@ class Picamera2:
 
     # -- configurations -------------------------------------------------------------------------------------
     @staticmethod
-    def _make_initial_stream_config(stream_config: dict[str, Any], updates: dict[str, Any] | None,
-                                    ignore_list: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    def _make_initial_stream_config(
+        stream_config: dict[str, Any], updates: dict[str, Any] | None, ignore_list: tuple[str, ...] = ()
+    ) -> dict[str, Any] | None:
         if updates is None:
             return None
         valid = ("format", "size", "stride", "preserve_ar")
@@ -343,11 +372,23 @@ class Picamera2:
         config["display"] = display
         config["encode"] = encode
 
-    def _create_configuration(self, use_case: str, main_default: dict[str, Any], main: dict[str, Any],
-                              lores: dict[str, Any] | None, raw: dict[str, Any] | None, transform: Any,
-                              colour_space: Any, buffer_count: int, controls: dict[str, Any],
-                              default_controls: dict[str, Any], display: str | None, encode: str | None,
-                              queue: bool, sensor: dict[str, Any] | None) -> dict[str, Any]:
+    def _create_configuration(
+        self,
+        use_case: str,
+        main_default: dict[str, Any],
+        main: dict[str, Any],
+        lores: dict[str, Any] | None,
+        raw: dict[str, Any] | None,
+        transform: Any,
+        colour_space: Any,
+        buffer_count: int,
+        controls: dict[str, Any],
+        default_controls: dict[str, Any],
+        display: str | None,
+        encode: str | None,
+        queue: bool,
+        sensor: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         if self.camera is None:
             raise RuntimeError("Camera not opened")
         if not self._is_rpi_camera():
@@ -357,63 +398,134 @@ class Picamera2:
         assert main_cfg is not None
         self.align_stream(main_cfg, optimal=False)
         lores_cfg = self._make_initial_stream_config(
-            {"format": "YUV420", "size": main_cfg["size"], "preserve_ar": False}, lores)
+            {"format": "YUV420", "size": main_cfg["size"], "preserve_ar": False}, lores
+        )
         if lores_cfg is not None:
             self.align_stream(lores_cfg, optimal=False)
-        raw_cfg = self._make_initial_stream_config({"format": self.sensor_format, "size": main_cfg["size"]}, raw,
-                                                   self._raw_stream_ignore_list)
+        raw_cfg = self._make_initial_stream_config(
+            {"format": self.sensor_format, "size": main_cfg["size"]}, raw, self._raw_stream_ignore_list
+        )
         if colour_space is None:
             small = main_cfg["size"][0] < 1280 or main_cfg["size"][1] < 720
             colour_space = libcamera.ColorSpace.Smpte170m() if small else libcamera.ColorSpace.Rec709()
         if "NoiseReductionMode" in self.camera_controls and "FrameDurationLimits" in self.camera_controls:
             controls = default_controls | controls
-        config = {"use_case": use_case, "transform": transform, "colour_space": colour_space,
-                  "buffer_count": buffer_count, "queue": queue, "main": main_cfg, "lores": lores_cfg,
-                  "raw": raw_cfg, "controls": controls, "sensor": sensor}
+        config = {
+            "use_case": use_case,
+            "transform": transform,
+            "colour_space": colour_space,
+            "buffer_count": buffer_count,
+            "queue": queue,
+            "main": main_cfg,
+            "lores": lores_cfg,
+            "raw": raw_cfg,
+            "controls": controls,
+            "sensor": sensor,
+        }
         self._add_display_and_encode(config, display, encode)
         return config
 
-    def create_preview_configuration(self, main: dict[str, Any] = {}, lores: dict[str, Any] | None = None,  # noqa: B006
-                                     raw: dict[str, Any] | None = {}, transform: Any = libcamera.Transform(),  # noqa: B006, B008
-                                     colour_space: Any = libcamera.ColorSpace.Sycc(), buffer_count: int = 4,  # noqa: B008
-                                     controls: dict[str, Any] = {}, display: str | None = "main",  # noqa: B006
-                                     encode: str | None = "main", queue: bool = True,
-                                     sensor: dict[str, Any] | None = {}, use_case: str = "preview",  # noqa: B006
-                                     ) -> dict[str, Any]:
+    def create_preview_configuration(
+        self,
+        main: dict[str, Any] = {},
+        lores: dict[str, Any] | None = None,
+        raw: dict[str, Any] | None = {},
+        transform: Any = libcamera.Transform(),
+        colour_space: Any = libcamera.ColorSpace.Sycc(),
+        buffer_count: int = 4,
+        controls: dict[str, Any] = {},
+        display: str | None = "main",
+        encode: str | None = "main",
+        queue: bool = True,
+        sensor: dict[str, Any] | None = {},
+        use_case: str = "preview",
+    ) -> dict[str, Any]:
         """Make a configuration suitable for camera preview (XBGR8888 640x480, 4 buffers, 12 fps minimum)."""
         nr = libcamera.controls.draft.NoiseReductionModeEnum.Minimal
         return self._create_configuration(
-            use_case, {"format": "XBGR8888", "size": (640, 480), "preserve_ar": True}, main, lores, raw, transform,
-            colour_space, buffer_count, controls, {"NoiseReductionMode": nr, "FrameDurationLimits": (100, 83333)},
-            display, encode, queue, sensor)
+            use_case,
+            {"format": "XBGR8888", "size": (640, 480), "preserve_ar": True},
+            main,
+            lores,
+            raw,
+            transform,
+            colour_space,
+            buffer_count,
+            controls,
+            {"NoiseReductionMode": nr, "FrameDurationLimits": (100, 83333)},
+            display,
+            encode,
+            queue,
+            sensor,
+        )
 
-    def create_still_configuration(self, main: dict[str, Any] = {}, lores: dict[str, Any] | None = None,  # noqa: B006
-                                   raw: dict[str, Any] | None = {}, transform: Any = libcamera.Transform(),  # noqa: B006, B008
-                                   colour_space: Any = libcamera.ColorSpace.Sycc(), buffer_count: int = 1,  # noqa: B008
-                                   controls: dict[str, Any] = {}, display: str | None = None,  # noqa: B006
-                                   encode: str | None = None, queue: bool = True,
-                                   sensor: dict[str, Any] | None = {}, use_case: str = "still",  # noqa: B006
-                                   ) -> dict[str, Any]:
+    def create_still_configuration(
+        self,
+        main: dict[str, Any] = {},
+        lores: dict[str, Any] | None = None,
+        raw: dict[str, Any] | None = {},
+        transform: Any = libcamera.Transform(),
+        colour_space: Any = libcamera.ColorSpace.Sycc(),
+        buffer_count: int = 1,
+        controls: dict[str, Any] = {},
+        display: str | None = None,
+        encode: str | None = None,
+        queue: bool = True,
+        sensor: dict[str, Any] | None = {},
+        use_case: str = "still",
+    ) -> dict[str, Any]:
         """Make a configuration suitable for still capture (BGR888 at full sensor size, 1 buffer)."""
         nr = libcamera.controls.draft.NoiseReductionModeEnum.HighQuality
         return self._create_configuration(
-            use_case, {"format": "BGR888", "size": self.sensor_resolution, "preserve_ar": True}, main, lores, raw,
-            transform, colour_space, buffer_count, controls,
-            {"NoiseReductionMode": nr, "FrameDurationLimits": (100, 1000000 * 1000)}, display, encode, queue, sensor)
+            use_case,
+            {"format": "BGR888", "size": self.sensor_resolution, "preserve_ar": True},
+            main,
+            lores,
+            raw,
+            transform,
+            colour_space,
+            buffer_count,
+            controls,
+            {"NoiseReductionMode": nr, "FrameDurationLimits": (100, 1000000 * 1000)},
+            display,
+            encode,
+            queue,
+            sensor,
+        )
 
-    def create_video_configuration(self, main: dict[str, Any] = {}, lores: dict[str, Any] | None = None,  # noqa: B006
-                                   raw: dict[str, Any] | None = {}, transform: Any = libcamera.Transform(),  # noqa: B006, B008
-                                   colour_space: Any = None, buffer_count: int = 6,
-                                   controls: dict[str, Any] = {}, display: str | None = "main",  # noqa: B006
-                                   encode: str | None = "main", queue: bool = True,
-                                   sensor: dict[str, Any] | None = {}, use_case: str = "video",  # noqa: B006
-                                   ) -> dict[str, Any]:
+    def create_video_configuration(
+        self,
+        main: dict[str, Any] = {},
+        lores: dict[str, Any] | None = None,
+        raw: dict[str, Any] | None = {},
+        transform: Any = libcamera.Transform(),
+        colour_space: Any = None,
+        buffer_count: int = 6,
+        controls: dict[str, Any] = {},
+        display: str | None = "main",
+        encode: str | None = "main",
+        queue: bool = True,
+        sensor: dict[str, Any] | None = {},
+        use_case: str = "video",
+    ) -> dict[str, Any]:
         """Make a configuration suitable for video (XBGR8888 1280x720, 6 buffers, 30 fps)."""
         nr = libcamera.controls.draft.NoiseReductionModeEnum.Fast
         return self._create_configuration(
-            use_case, {"format": "XBGR8888", "size": (1280, 720), "preserve_ar": True}, main, lores, raw, transform,
-            colour_space, buffer_count, controls, {"NoiseReductionMode": nr, "FrameDurationLimits": (33333, 33333)},
-            display, encode, queue, sensor)
+            use_case,
+            {"format": "XBGR8888", "size": (1280, 720), "preserve_ar": True},
+            main,
+            lores,
+            raw,
+            transform,
+            colour_space,
+            buffer_count,
+            controls,
+            {"NoiseReductionMode": nr, "FrameDurationLimits": (33333, 33333)},
+            display,
+            encode,
+            queue,
+            sensor,
+        )
 
     def check_stream_config(self, stream_config: Any, name: str) -> None:
         if type(stream_config) is not dict:
@@ -517,7 +629,8 @@ class Picamera2:
         initial_config = camera_config
         if isinstance(camera_config, str):
             camera_config = {"still": self.still_configuration, "video": self.video_configuration}.get(
-                camera_config, self.preview_configuration)
+                camera_config, self.preview_configuration
+            )
         if isinstance(camera_config, dict):
             camera_config = camera_config.copy()
         elif isinstance(camera_config, CameraConfiguration):
@@ -548,8 +661,9 @@ class Picamera2:
             stream = camera_config[name]
             if stream is None:
                 continue
-            stride, framesize = formats.stride_and_framesize(stream["format"], stream["size"],
-                                                             self._stream_align_bytes(), stream.get("stride"))
+            stride, framesize = formats.stride_and_framesize(
+                stream["format"], stream["size"], self._stream_align_bytes(), stream.get("stride")
+            )
             stream["stride"], stream["framesize"] = stride, framesize
             stream_cfgs.append(StreamConfig(name, stream["format"], tuple(stream["size"]), stride, framesize))
         camera_config["sensor"] = {"bit_depth": mode.bit_depth, "output_size": mode.size}
@@ -563,9 +677,12 @@ class Picamera2:
         self.display_stream_name = camera_config["display"]
         self.encode_stream_name = camera_config["encode"]
         self._max_queue_len = 1 if camera_config["queue"] and camera_config["buffer_count"] > 1 else 0
-        self._buffers = {s.configuration.name: [np.zeros(s.configuration.frame_size, dtype=np.uint8)
-                                                for _ in range(camera_config["buffer_count"])]
-                         for s in self.camera.streams}
+        self._buffers = {
+            s.configuration.name: [
+                np.zeros(s.configuration.frame_size, dtype=np.uint8) for _ in range(camera_config["buffer_count"])
+            ]
+            for s in self.camera.streams
+        }
         self.libcamera_config = {"mode": mode, "streams": stream_cfgs}
         self.camera_config = camera_config
         if initial_config == "still":
@@ -592,8 +709,10 @@ class Picamera2:
         assert self.camera is not None
         count = min(len(bufs) for bufs in self._buffers.values())
         by_name = {s.configuration.name: s for s in self.camera.streams}
-        return [FakeRequest(self.camera_idx, {by_name[n]: bufs[i] for n, bufs in self._buffers.items()})
-                for i in range(count)]
+        return [
+            FakeRequest(self.camera_idx, {by_name[n]: bufs[i] for n, bufs in self._buffers.items()})
+            for i in range(count)
+        ]
 
     def start_(self) -> tuple[bool, None]:
         if not self.camera_config:
@@ -704,8 +823,11 @@ class Picamera2:
             while len(self.completed_requests) > self._max_queue_len:
                 self.completed_requests.pop(0).release()
         if display_request is not None:
-            if (display_request.configure_count == self.configure_count
-                    and display_request.config.get("display") is not None and display_request.display):
+            if (
+                display_request.configure_count == self.configure_count
+                and display_request.config.get("display") is not None
+                and display_request.display
+            ):
                 display.render_request(display_request)
             display_request.release()
         for job in finished_jobs:
@@ -717,9 +839,13 @@ class Picamera2:
     def wait(self, job: Job[T], timeout: float | None = None) -> T:
         return job.get_result(timeout=timeout)
 
-    def dispatch_functions(self, functions: list[Callable[[], tuple[bool, Any]]], wait: Any,
-                           signal_function: Callable[[Job[Any]], None] | None = None,
-                           immediate: bool = False) -> Any:
+    def dispatch_functions(
+        self,
+        functions: list[Callable[[], tuple[bool, Any]]],
+        wait: Any,
+        signal_function: Callable[[Job[Any]], None] | None = None,
+        immediate: bool = False,
+    ) -> Any:
         """Queue a job for the event loop. wait: None/True block, False returns the Job, a number is a timeout."""
         if wait is None:
             wait = signal_function is None
@@ -789,33 +915,51 @@ class Picamera2:
             request.release()
 
     def capture_metadata(self, wait: Any = None, signal_function: Any = None) -> Any:
-        return self.dispatch_functions([partial(self._with_next_request, lambda r: r.get_metadata())], wait,
-                                       signal_function)
+        return self.dispatch_functions(
+            [partial(self._with_next_request, lambda r: r.get_metadata())], wait, signal_function
+        )
 
     def capture_buffer(self, name: str = "main", wait: Any = None, signal_function: Any = None) -> Any:
-        return self.dispatch_functions([partial(self._with_next_request, lambda r: r.make_buffer(name))], wait,
-                                       signal_function)
+        return self.dispatch_functions(
+            [partial(self._with_next_request, lambda r: r.make_buffer(name))], wait, signal_function
+        )
 
-    def capture_buffers(self, names: list[str] = ["main"], wait: Any = None,  # noqa: B006
-                        signal_function: Any = None) -> Any:
+    def capture_buffers(
+        self,
+        names: list[str] = ["main"],
+        wait: Any = None,
+        signal_function: Any = None,
+    ) -> Any:
         def fn(r: CompletedRequest) -> Any:
             return ([r.make_buffer(n) for n in names], r.get_metadata())
 
         return self.dispatch_functions([partial(self._with_next_request, fn)], wait, signal_function)
 
     def capture_array(self, name: str = "main", wait: Any = None, signal_function: Any = None) -> Any:
-        return self.dispatch_functions([partial(self._with_next_request, lambda r: r.make_array(name))], wait,
-                                       signal_function)
+        return self.dispatch_functions(
+            [partial(self._with_next_request, lambda r: r.make_array(name))], wait, signal_function
+        )
 
-    def capture_arrays(self, names: list[str] = ["main"], wait: Any = None,  # noqa: B006
-                       signal_function: Any = None) -> Any:
+    def capture_arrays(
+        self,
+        names: list[str] = ["main"],
+        wait: Any = None,
+        signal_function: Any = None,
+    ) -> Any:
         def fn(r: CompletedRequest) -> Any:
             return ([r.make_array(n) for n in names], r.get_metadata())
 
         return self.dispatch_functions([partial(self._with_next_request, fn)], wait, signal_function)
 
-    def capture_file(self, file_output: Any, name: str = "main", format: str | None = None, wait: Any = None,
-                     signal_function: Any = None, exif_data: dict[str, Any] | None = None) -> Any:
+    def capture_file(
+        self,
+        file_output: Any,
+        name: str = "main",
+        format: str | None = None,
+        wait: Any = None,
+        signal_function: Any = None,
+        exif_data: dict[str, Any] | None = None,
+    ) -> Any:
         """Save the next frame as JPEG (the fake's only file format); returns its metadata."""
 
         def fn(r: CompletedRequest) -> Any:
@@ -825,8 +969,14 @@ class Picamera2:
         return self.dispatch_functions([partial(self._with_next_request, fn)], wait, signal_function)
 
     # -- encoders -----------------------------------------------------------------------------------------
-    def start_encoder(self, encoder: Encoder | None = None, output: Any = None, pts: Any = None,
-                      quality: Any = None, name: str | None = None) -> None:
+    def start_encoder(
+        self,
+        encoder: Encoder | None = None,
+        output: Any = None,
+        pts: Any = None,
+        quality: Any = None,
+        name: str | None = None,
+    ) -> None:
         _encoder = encoder
         if _encoder is None:
             if len(self._encoders) > 1:
@@ -884,8 +1034,15 @@ class Picamera2:
         else:
             raise RuntimeError("Must pass Encoder or set of")
 
-    def start_recording(self, encoder: Encoder, output: Any, pts: Any = None, config: Any = None,
-                        quality: Any = None, name: str | None = None) -> None:
+    def start_recording(
+        self,
+        encoder: Encoder,
+        output: Any,
+        pts: Any = None,
+        config: Any = None,
+        quality: Any = None,
+        name: str | None = None,
+    ) -> None:
         if not self.camera_config and config is None:
             config = "video"
         if config is not None:

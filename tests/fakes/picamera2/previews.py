@@ -16,8 +16,14 @@ _log = logging.getLogger(__name__)
 class NullPreview:
     """The camera event loop without a display (picamera2's default when show_preview=False)."""
 
-    def __init__(self, x: int | None = None, y: int | None = None, width: int | None = None,
-                 height: int | None = None, transform: Any = None) -> None:
+    def __init__(
+        self,
+        x: int | None = None,
+        y: int | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        transform: Any = None,
+    ) -> None:
         self.size = (width, height)
         self._abort = threading.Event()
         self._started = threading.Event()
@@ -29,8 +35,9 @@ class NullPreview:
         picam2.attach_preview(self)
         self._started.clear()
         self._abort.clear()
-        self.thread = threading.Thread(target=self.thread_func, args=(picam2,), daemon=True,
-                                       name=f"picamera2-loop-{picam2.camera_idx}")
+        self.thread = threading.Thread(
+            target=self.thread_func, args=(picam2,), daemon=True, name=f"picamera2-loop-{picam2.camera_idx}"
+        )
         self.thread.start()
         self._started.wait()
 

@@ -67,8 +67,9 @@ class _MappedBuffer:
 class MappedArray:
     """`with MappedArray(request, "main") as m: m.array` is a writable view of the camera buffer."""
 
-    def __init__(self, request: CompletedRequest, stream: str | Stream, reshape: bool = True,
-                 write: bool = True) -> None:
+    def __init__(
+        self, request: CompletedRequest, stream: str | Stream, reshape: bool = True, write: bool = True
+    ) -> None:
         self._request = request
         self._stream = stream
         self._buffer = _MappedBuffer(request, stream, write=write)
@@ -158,8 +159,9 @@ class CompletedRequest:
             assert m.array is not None
             return np.copy(m.array) if m.array.data.c_contiguous else np.ascontiguousarray(m.array)
 
-    def save(self, name: str, file_output: Any, format: str | None = None,
-             exif_data: dict[str, Any] | None = None) -> None:
+    def save(
+        self, name: str, file_output: Any, format: str | None = None, exif_data: dict[str, Any] | None = None
+    ) -> None:
         """Save a JPEG of the named stream (the fake supports JPEG only; no EXIF)."""
         del exif_data
         config = self.config.get(name)

@@ -14,8 +14,20 @@ from .encoder import _AV_FORMATS
 class X264Session:
     """One libx264 stream (ultrafast, zerolatency: one packet out per frame in, no reordering)."""
 
-    def __init__(self, width: int, height: int, fmt: str, framerate: float, bitrate: int | None, gop: int,
-                 qp: int | None, profile: str | None, repeat: bool, preset: str | None, threads: int) -> None:
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        fmt: str,
+        framerate: float,
+        bitrate: int | None,
+        gop: int,
+        qp: int | None,
+        profile: str | None,
+        repeat: bool,
+        preset: str | None,
+        threads: int,
+    ) -> None:
         self.input_format = _AV_FORMATS[fmt]
         self.width = width
         self.container = av.open("/dev/null", "w", format="null")

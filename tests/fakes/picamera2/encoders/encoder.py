@@ -197,8 +197,9 @@ class Encoder:
     def _stop(self) -> None:
         pass
 
-    def outputframe(self, frame: Any, keyframe: bool = True, timestamp: int | None = None, packet: Any = None,
-                    audio: bool = False) -> None:
+    def outputframe(
+        self, frame: Any, keyframe: bool = True, timestamp: int | None = None, packet: Any = None, audio: bool = False
+    ) -> None:
         with self._output_lock:
             for out in self._output:
                 out.outputframe(frame, keyframe, timestamp, packet, audio)

@@ -27,9 +27,16 @@ DEFAULT_IPERIOD = 60  # the bcm2835 codec's default when iperiod is None
 
 
 class H264Encoder(Encoder):
-    def __init__(self, bitrate: int | None = None, repeat: bool = True, iperiod: int | None = None,
-                 framerate: float | None = None, enable_sps_framerate: bool = False, qp: int | None = None,
-                 profile: str | None = None) -> None:
+    def __init__(
+        self,
+        bitrate: int | None = None,
+        repeat: bool = True,
+        iperiod: int | None = None,
+        framerate: float | None = None,
+        enable_sps_framerate: bool = False,
+        qp: int | None = None,
+        profile: str | None = None,
+    ) -> None:
         super().__init__()
         self.bitrate = bitrate
         self.iperiod = iperiod
@@ -55,16 +62,28 @@ class H264Encoder(Encoder):
         output._add_stream("video", "h264", width=self._width, height=self._height)
 
     def _start(self) -> None:
-        if self.profile and (not isinstance(self.profile, str) or self.profile.lower() not in (
-                "baseline", "constrained baseline", "main", "high")):
+        if self.profile and (
+            not isinstance(self.profile, str)
+            or self.profile.lower() not in ("baseline", "constrained baseline", "main", "high")
+        ):
             raise RuntimeError(f"Profile {self.profile} not recognised")
         for out in self._output:
             self._send_streams(out)
         assert self._format is not None
         profile = None if not self.profile else self.profile.title()
-        self._session = X264Session(self.width, self.height, self._format, float(self.framerate or 30),
-                                    self.bitrate, self.iperiod or DEFAULT_IPERIOD, self.qp, profile,
-                                    self.repeat, None, 0)
+        self._session = X264Session(
+            self.width,
+            self.height,
+            self._format,
+            float(self.framerate or 30),
+            self.bitrate,
+            self.iperiod or DEFAULT_IPERIOD,
+            self.qp,
+            profile,
+            self.repeat,
+            None,
+            0,
+        )
         self._queue = queue.Queue()
         self._thread = threading.Thread(target=self.thread_poll, daemon=True, name="fake-v4l2-h264")
         self._thread.start()

@@ -15,8 +15,13 @@ _Q_TABLE = {Quality.VERY_LOW: 25, Quality.LOW: 35, Quality.MEDIUM: 50, Quality.H
 
 
 class JpegEncoder(MultiEncoder):
-    def __init__(self, num_threads: int = 4, q: int | None = None, colour_space: str | None = None,
-                 colour_subsampling: str = "420") -> None:
+    def __init__(
+        self,
+        num_threads: int = 4,
+        q: int | None = None,
+        colour_space: str | None = None,
+        colour_subsampling: str = "420",
+    ) -> None:
         super().__init__(num_threads=num_threads)
         self.q = q
         self.colour_space = colour_space

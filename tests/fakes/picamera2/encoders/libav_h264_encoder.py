@@ -20,8 +20,15 @@ _LIBAV_MBPS = {Quality.VERY_LOW: 3, Quality.LOW: 4, Quality.MEDIUM: 7, Quality.H
 class LibavH264Encoder(Encoder):
     """Outputs get each packet from the camera loop thread: outputframe(bytes, keyframe, pts_us, packet)."""
 
-    def __init__(self, bitrate: int | None = None, repeat: bool = True, iperiod: int | None = 30,
-                 framerate: float | None = 30, qp: int | None = None, profile: str | None = None) -> None:
+    def __init__(
+        self,
+        bitrate: int | None = None,
+        repeat: bool = True,
+        iperiod: int | None = 30,
+        framerate: float | None = 30,
+        qp: int | None = None,
+        profile: str | None = None,
+    ) -> None:
         super().__init__()
         self._codec = "h264"
         self.repeat = repeat
@@ -56,14 +63,23 @@ class LibavH264Encoder(Encoder):
 
     def _send_streams(self, output: Output) -> None:
         assert self._session is not None
-        output._add_stream(self._session.stream, self._codec, rate=self.framerate, width=self.width,
-                           height=self.height)
+        output._add_stream(self._session.stream, self._codec, rate=self.framerate, width=self.width, height=self.height)
 
     def _start(self) -> None:
         assert self._format is not None
-        self._session = X264Session(self.width, self.height, self._format, float(self.framerate or 30),
-                                    self.bitrate, self.iperiod or (1 << 31) - 1, self.qp, self.profile,
-                                    self.repeat, self.preset, self.threads)
+        self._session = X264Session(
+            self.width,
+            self.height,
+            self._format,
+            float(self.framerate or 30),
+            self.bitrate,
+            self.iperiod or (1 << 31) - 1,
+            self.qp,
+            self.profile,
+            self.repeat,
+            self.preset,
+            self.threads,
+        )
         for out in self._output:
             self._send_streams(out)
         self._request_release_queue = collections.deque()

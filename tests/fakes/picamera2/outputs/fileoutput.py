@@ -12,8 +12,12 @@ from .output import Output
 
 
 class FileOutput(Output):
-    def __init__(self, file: str | Path | io.BufferedIOBase | None = None, pts: str | TextIO | None = None,
-                 split: int | None = None) -> None:
+    def __init__(
+        self,
+        file: str | Path | io.BufferedIOBase | None = None,
+        pts: str | TextIO | None = None,
+        split: int | None = None,
+    ) -> None:
         super().__init__(pts=pts)
         self.dead = False
         self.fileoutput = file
@@ -54,8 +58,9 @@ class FileOutput(Output):
             raise RuntimeError("Must pass callback function or None")
         self._connectiondead = callback
 
-    def outputframe(self, frame: Any, keyframe: bool = True, timestamp: int | None = None, packet: Any = None,
-                    audio: bool = False) -> None:
+    def outputframe(
+        self, frame: Any, keyframe: bool = True, timestamp: int | None = None, packet: Any = None, audio: bool = False
+    ) -> None:
         if audio:
             raise RuntimeError("Fileoutput does not support audio")
         if self._fileoutput is not None and self.recording:

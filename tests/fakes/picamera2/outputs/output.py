@@ -20,8 +20,9 @@ class Output:
     def stop(self) -> None:
         self.recording = False
 
-    def outputframe(self, frame: Any, keyframe: bool = True, timestamp: int | None = None, packet: Any = None,
-                    audio: bool = False) -> None:
+    def outputframe(
+        self, frame: Any, keyframe: bool = True, timestamp: int | None = None, packet: Any = None, audio: bool = False
+    ) -> None:
         """Override to consume encoded frames. timestamp is µs from the encoder's first frame."""
 
     def outputtimestamp(self, timestamp: int | None) -> None:

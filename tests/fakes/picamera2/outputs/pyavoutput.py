@@ -10,8 +10,13 @@ from .output import Output
 
 
 class PyavOutput(Output):
-    def __init__(self, output_name: str, format: str | None = None, pts: str | TextIO | None = None,
-                 options: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        output_name: str,
+        format: str | None = None,
+        pts: str | TextIO | None = None,
+        options: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(pts=pts)
         self._output_name = output_name
         self._format = format
@@ -47,8 +52,9 @@ class PyavOutput(Output):
             self._streams = {}
             self._seen_keyframe = {}
 
-    def outputframe(self, frame: Any, keyframe: bool = True, timestamp: int | None = None, packet: Any = None,
-                    audio: bool = False) -> None:
+    def outputframe(
+        self, frame: Any, keyframe: bool = True, timestamp: int | None = None, packet: Any = None, audio: bool = False
+    ) -> None:
         import av
 
         if not (self.recording and self._container):
