@@ -91,6 +91,19 @@ class Settings:
     sim_jitter_us: float = _opt(0.0, "Random timestamp jitter of simulated frames, microseconds", lo=0, hi=1e6)
     sim_seed: int = _opt(0, "Seed of the simulation (drops, jitter, content)", lo=0, hi=2**32 - 1)
     sim_realtime: bool = _opt(True, "Pace simulated frames by the clock (false: as fast as taken)")
+    sim_fault_camera: int = _opt(0, "Simulated camera that the sim_stall/sim_error faults hit", lo=0, hi=15)
+    sim_stall_after_frames: int = _opt(
+        0,
+        "Fault injection: that camera stops delivering after this many frames (0 = never; a restart cures it)",
+        lo=0,
+        hi=10**9,
+    )
+    sim_error_after_frames: int = _opt(
+        0,
+        "Fault injection: that camera raises an error after this many frames (0 = never; a restart cures it)",
+        lo=0,
+        hi=10**9,
+    )
     opencv_devices: str = _opt(
         "0",
         "OpenCV cameras, comma-separated: USB camera indexes (0), /dev/video paths, or video files replayed as cameras",
@@ -108,6 +121,37 @@ class Settings:
     h264_threads: int = _opt(0, "libx264 threads (0 = automatic)", lo=0, hi=64)
     encoder_queue_frames: int = _opt(
         60, "Frames the encoder queue holds before frames are dropped (counted)", lo=2, hi=10000
+    )
+    # Unattended recording
+    segment_seconds: float = _opt(
+        0.0,
+        "Split each camera's recording at a keyframe into numbered files of this many seconds (0 = one file)",
+        flags=("--segment-seconds",),
+        lo=0,
+        hi=86400,
+    )
+    min_free_space_mb: float = _opt(
+        500.0, "Free space (MB) the output folder needs to start recording (else LOW_DISK_SPACE)", lo=0, hi=10**7
+    )
+    stop_free_space_mb: float = _opt(
+        100.0, "Recording stops cleanly, files finalized, when free space falls below this (MB)", lo=0, hi=10**7
+    )
+    warmup_frames: int = _opt(
+        0, "Frames skipped after a camera (re)starts before anything is recorded or snapshotted", lo=0, hi=10000
+    )
+    camera_timeout_s: float = _opt(
+        2.0, "Seconds without a frame before a camera counts as lost and is restarted", lo=0.1, hi=3600
+    )
+    camera_restart_max_s: float = _opt(
+        30.0, "Longest wait between restart attempts of a lost camera (the wait doubles from 0.5 s)", lo=0.1, hi=3600
+    )
+    self_test: bool = _opt(
+        False,
+        "Record a short clip per camera, verify and delete it, report pass/fail, exit 0/1",
+        flags=("--self-test",),
+    )
+    self_test_seconds: float = _opt(
+        2.0, "Length of the self-test clip in seconds", flags=("--self-test-seconds",), lo=0.2, hi=600
     )
     # Snapshots and preview streaming
     snapshot_jpeg_quality: int = _opt(90, "JPEG quality of snapshots", lo=1, hi=100)
