@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import av
@@ -14,14 +16,38 @@ import numpy as np
 import pytest
 
 FAKES = str(Path(__file__).resolve().parent / "fakes")
-if FAKES not in sys.path:
-    sys.path.insert(0, FAKES)
 
-import picamera2  # noqa: E402
-from picamera2 import MappedArray, Picamera2  # noqa: E402
-from picamera2 import _fake as fake  # noqa: E402
-from picamera2.encoders import Encoder, H264Encoder, LibavH264Encoder  # noqa: E402
-from picamera2.outputs import FileOutput, Output, PyavOutput  # noqa: E402
+
+def _import_fakes_privately() -> dict[str, ModuleType]:
+    """Import the fake picamera2/libcamera, then hide them again so that other test modules still see a
+    machine without picamera2; the fixture below puts them back for this module's tests only."""
+
+    def ours() -> list[str]:
+        return [n for n in sys.modules if n.split(".")[0] in ("picamera2", "libcamera")]
+
+    before = {n: sys.modules.pop(n) for n in ours()}  # a real picamera2 already imported (on a Pi)
+    sys.path.insert(0, FAKES)
+    try:
+        for name in ("picamera2", "picamera2.encoders", "picamera2.outputs"):
+            importlib.import_module(name)
+    finally:
+        sys.path.remove(FAKES)
+        fakes = {n: sys.modules.pop(n) for n in ours()}
+        sys.modules.update(before)
+    return fakes
+
+
+FAKE_MODULES = _import_fakes_privately()
+picamera2 = FAKE_MODULES["picamera2"]
+fake = FAKE_MODULES["picamera2._fake"]
+Picamera2 = picamera2.Picamera2
+MappedArray = picamera2.MappedArray
+Encoder = FAKE_MODULES["picamera2.encoders"].Encoder
+H264Encoder = FAKE_MODULES["picamera2.encoders"].H264Encoder
+LibavH264Encoder = FAKE_MODULES["picamera2.encoders"].LibavH264Encoder
+Output = FAKE_MODULES["picamera2.outputs"].Output
+FileOutput = FAKE_MODULES["picamera2.outputs"].FileOutput
+PyavOutput = FAKE_MODULES["picamera2.outputs"].PyavOutput
 
 FAST = {"Model": "imx296", "size": (1456, 1088), "fps": 200.0}  # 5 ms frames keep the tests short
 SMALL = (320, 240)
@@ -29,8 +55,11 @@ TIMEOUT = 5.0
 
 
 @pytest.fixture(autouse=True)
-def _fresh_fake() -> Iterator[None]:
+def _fresh_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert picamera2.__file__ is not None and picamera2.__file__.startswith(FAKES)
+    monkeypatch.syspath_prepend(FAKES)
+    for name, module in FAKE_MODULES.items():
+        monkeypatch.setitem(sys.modules, name, module)
     fake.reset_fake()
     yield
     fake.reset_fake()

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._fake import STATE, FakeCameraSpec, Scene, SensorMode
 from .formats import RENDERED_FORMATS
+from .request import shaped_view
 
 _log = logging.getLogger(__name__)
 
@@ -178,8 +179,6 @@ class FakeCamera:
     def _fill(
         self, request: FakeRequest, sequence: int, t_mono: int, boot_offset: int, duration_us: int, exposure_us: int
     ) -> None:
-        from .request import shaped_view
-
         for stream, buf in request.buffers.items():
             cfg = stream.configuration
             if cfg.pixel_format in RENDERED_FORMATS:
