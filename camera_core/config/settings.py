@@ -157,6 +157,16 @@ class Settings:
     snapshot_jpeg_quality: int = _opt(90, "JPEG quality of snapshots", lo=1, hi=100)
     preview_jpeg_quality: int = _opt(80, "JPEG quality of streamed preview frames", lo=1, hi=100)
     preview_stream_fps: float = _opt(30.0, "Maximum rate of streamed preview frames per camera", lo=0.1, hi=120)
+    # Slave protocol
+    protocol_max_line_bytes: int = _opt(
+        1048576, "Longest command line the slave accepts, in bytes (longer: LINE_TOO_LONG)", lo=1024, hi=67108864
+    )
+    slave_switch_interval_ms: float = _opt(
+        0.5,
+        "Python thread switch interval in slave mode, ms (lower: faster replies while recording; 0 = Python's 5 ms)",
+        lo=0,
+        hi=100,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -1,0 +1,144 @@
+"""Runs parsed commands against the camera system as jobs on one worker thread (in command order,
+so the stdin reader never waits on the cameras) and answers each through a future that resolves to
+its reply message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from camera_core.commands.preview import PreviewStreams
+from camera_core.commands.protocol import (
+    INTERNAL_ERROR,
+    SUCCESS_STATUS,
+    Command,
+    GetStatus,
+    Quit,
+    Request,
+    StartRecording,
+    StopRecording,
+    Subscribe,
+    TakeSnapshot,
+    TogglePreview,
+    command_name,
+    error_message,
+    event_message,
+    status_message,
+)
+from camera_core.commands.watcher import StatusWatcher
+from camera_core.commands.writer import ProtocolWriter
+from camera_core.config.settings import Settings
+from camera_core.errors import CameraCoreError
+from camera_core.events import Event
+from camera_core.system import CameraSystem
+
+log = logging.getLogger(__name__)
+
+
+class CommandHandler:
+    """Executes commands for one protocol channel. `submit` may be called from any thread."""
+
+    def __init__(self, system: CameraSystem, writer: ProtocolWriter, settings: Settings) -> None:
+        self.system = system
+        self.writer = writer
+        self.previews = PreviewStreams(writer, fps=settings.preview_stream_fps, quality=settings.preview_jpeg_quality)
+        self.watcher = StatusWatcher(system)
+        self._jobs = ThreadPoolExecutor(1, thread_name_prefix="command")
+        self._unsubscribe: Callable[[], None] | None = None
+        self._event_names: frozenset[str] | None = None
+        self.commands_run = 0
+
+    def submit(self, request: Request) -> Future[dict[str, Any]]:
+        return self._jobs.submit(self.run, request)
+
+    def run(self, request: Request) -> dict[str, Any]:
+        """Execute one request and build its reply; never raises."""
+        name = command_name(request.command)
+        self.commands_run += 1
+        try:
+            data = self._execute(request.command)
+        except CameraCoreError as exc:
+            log.info("%s failed: %s %s", name, exc.code, exc)
+            return error_message(exc.code, str(exc), request.id, request.has_id)
+        except Exception as exc:
+            log.exception("%s failed", name)
+            return error_message(
+                INTERNAL_ERROR, f"{name} failed: {type(exc).__name__}: {exc}", request.id, request.has_id
+            )
+        return status_message(SUCCESS_STATUS[name], data, request.id, request.has_id)
+
+    def close(self) -> None:
+        """Stop streams and event forwarding; wait for the running job."""
+        self._jobs.shutdown(wait=True, cancel_futures=False)
+        self.previews.stop_all()
+        self._set_subscription(False, None)
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def _execute(self, command: Command) -> dict[str, Any]:
+        match command:
+            case StartRecording(camera_id, at):
+                started = self.system.start_recording(camera_id, at=at)
+                return {"cameras": started, "at": at}
+            case StopRecording(camera_id):
+                results = self.system.stop_recording(camera_id)
+                return {"recordings": [r.as_dict() for r in results]}
+            case TakeSnapshot(camera_id):
+                paths = self.system.take_snapshot(camera_id)
+                return {"files": [p.name for p in paths], "directory": str(paths[0].parent) if paths else None}
+            case GetStatus(camera_id):
+                return self.status(camera_id)
+            case TogglePreview(camera_id, enabled):
+                return self._toggle_preview(camera_id, enabled)
+            case Subscribe(enabled, events):
+                self._set_subscription(enabled, events)
+                return {"enabled": enabled, "events": list(events) if events else None}
+            case Quit():
+                return {"reason": "quit command"}
+        raise AssertionError(f"unhandled command {command!r}")
+
+    def status(self, camera_id: int | None = None) -> dict[str, Any]:
+        selected = {cam.camera_id for cam in self.system.select(camera_id)}
+        status = self.system.status()
+        status["cameras"] = [cam for cam in status["cameras"] if cam["camera_id"] in selected]
+        channel = self.writer.stats()
+        channel["preview_streaming"] = self.previews.streaming()
+        channel["subscribed"] = self._unsubscribe is not None
+        channel["commands"] = self.commands_run
+        status["protocol"] = channel
+        return status
+
+    def _toggle_preview(self, camera_id: int | None, enabled: bool | None) -> dict[str, Any]:
+        cameras = self.system.select(camera_id)
+        for cam in cameras:
+            on = not self.previews.is_streaming(cam.camera_id) if enabled is None else enabled
+            if on:
+                self.previews.enable(cam)
+            else:
+                self.previews.disable(cam.camera_id)
+        size = list(self.system.settings.preview_size)
+        return {
+            "cameras": [
+                {"camera_id": cam.camera_id, "enabled": self.previews.is_streaming(cam.camera_id)} for cam in cameras
+            ],
+            "size": size,
+            "fps": self.previews.fps,
+        }
+
+    def _set_subscription(self, enabled: bool, events: tuple[str, ...] | None) -> None:
+        self._event_names = frozenset(events) if events else None
+        if enabled and self._unsubscribe is None:
+            self._unsubscribe = self.system.events.subscribe(self._forward)
+            self.watcher.start()
+        elif not enabled and self._unsubscribe is not None:
+            self.watcher.stop()
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _forward(self, event: Event) -> None:
+        """Event bus callback (publisher's thread): queue the event line; never blocks."""
+        names = self._event_names
+        if names is None or event.name in names:
+            self.writer.put_event(event_message(event.name, dict(event.data), event.time_unix))

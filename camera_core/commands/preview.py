@@ -1,0 +1,105 @@
+"""Preview streaming: one thread per streamed camera turns rendered preview frames into
+`preview_frame` lines (simplejpeg, base64) at up to `preview_stream_fps`. It encodes only when the
+master has taken the previous frame, so a slow master costs neither CPU nor capture."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+
+import simplejpeg
+
+from camera_core.camera import Camera
+from camera_core.commands.protocol import encode_line, preview_message
+from camera_core.commands.writer import ProtocolWriter
+
+log = logging.getLogger(__name__)
+
+
+class PreviewStream:
+    """Streams one camera's preview frames to the writer until `stop()`."""
+
+    def __init__(self, camera: Camera, writer: ProtocolWriter, *, fps: float, quality: int) -> None:
+        self.camera = camera
+        self.writer = writer
+        self.period = 1.0 / fps
+        self.quality = quality
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"preview-cam{camera.camera_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        cam_id = self.camera.camera_id
+        try:
+            with self.camera.preview_user() as slot:
+                version = slot.version
+                next_due = 0.0
+                while not self._stopping.is_set():
+                    version, frame = slot.wait_newer(version, timeout=0.25)
+                    if frame is None or self._stopping.is_set():
+                        continue
+                    now = time.monotonic()
+                    if now < next_due:
+                        continue
+                    # Allow half a period of slack so a 30 fps source is not thinned by timer jitter.
+                    next_due = max(next_due + self.period, now - self.period / 2)
+                    if self.writer.preview_pending(cam_id):
+                        self.writer.count_preview_skip(cam_id)
+                        continue
+                    jpeg = simplejpeg.encode_jpeg(
+                        frame.image, quality=self.quality, colorspace="BGR", colorsubsampling="420"
+                    )
+                    height, width = frame.image.shape[:2]
+                    message = preview_message(
+                        cam_id,
+                        frame.frame_number,
+                        frame.sensor_timestamp_ns,
+                        width,
+                        height,
+                        base64.b64encode(jpeg).decode("ascii"),
+                    )
+                    if not self._stopping.is_set():
+                        self.writer.put_preview(cam_id, encode_line(message))
+        except Exception:
+            log.exception("cam%d: preview streaming failed", cam_id)
+
+
+class PreviewStreams:
+    """Which cameras stream previews; enable/disable are called from the command job thread."""
+
+    def __init__(self, writer: ProtocolWriter, *, fps: float, quality: int) -> None:
+        self.writer = writer
+        self.fps = fps
+        self.quality = quality
+        self._streams: dict[int, PreviewStream] = {}
+
+    def is_streaming(self, camera_id: int) -> bool:
+        return camera_id in self._streams
+
+    def enable(self, camera: Camera) -> None:
+        if camera.camera_id not in self._streams:
+            stream = PreviewStream(camera, self.writer, fps=self.fps, quality=self.quality)
+            self._streams[camera.camera_id] = stream
+            stream.start()
+
+    def disable(self, camera_id: int) -> None:
+        """Stop the stream; no frame of this camera is written after this returns."""
+        stream = self._streams.pop(camera_id, None)
+        if stream is not None:
+            stream.stop()
+        self.writer.clear_preview(camera_id)
+
+    def streaming(self) -> list[int]:
+        return sorted(self._streams)
+
+    def stop_all(self) -> None:
+        for camera_id in list(self._streams):
+            self.disable(camera_id)

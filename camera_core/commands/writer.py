@@ -1,0 +1,197 @@
+"""The one thread that writes protocol lines. Replies leave in command order and are never dropped;
+events wait in a bounded queue (overflow counted); preview frames are latest-only per camera (frames
+replaced before they were written are counted as skipped). A master that stops reading blocks only
+this thread, never capture, recording or the command reader."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from camera_core.commands.protocol import INTERNAL_ERROR, encode_line, error_message
+
+log = logging.getLogger(__name__)
+
+ReplyFuture = Future  # Future[dict[str, Any]]: resolves to the reply message
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class ProtocolWriter:
+    """Queues for the three kinds of line and the thread that writes them to `fd`.
+
+    `on_broken` is called (once, from the writer thread) when the master closed its end."""
+
+    def __init__(
+        self,
+        fd: int,
+        *,
+        max_pending_replies: int = 1024,
+        max_events: int = 256,
+        on_broken: Callable[[], None] | None = None,
+    ) -> None:
+        self._fd = fd
+        self._cond = threading.Condition()
+        self._replies: deque[ReplyFuture] = deque()
+        self._events: deque[bytes] = deque()
+        self._previews: dict[int, bytes] = {}
+        self._max_pending = max_pending_replies
+        self._max_events = max_events
+        self._on_broken = on_broken
+        self._closed = False
+        self._writing_reply = False
+        self.broken = False
+        self.replies_written = 0
+        self.events_written = 0
+        self.events_dropped = 0
+        self.preview_sent: dict[int, int] = {}
+        self.preview_skipped: dict[int, int] = {}
+        self._thread = threading.Thread(target=self._run, name="protocol-writer", daemon=True)
+
+    def start(self) -> ProtocolWriter:
+        self._thread.start()
+        return self
+
+    # -- producers -------------------------------------------------------------------------------
+
+    def put_reply(self, future: ReplyFuture) -> None:
+        """Queue the reply of the next command line; blocks while too many replies are unwritten
+        (so a master that never reads stops being read from, instead of growing memory)."""
+        with self._cond:
+            self._cond.wait_for(lambda: len(self._replies) < self._max_pending or self._closed)
+            self._replies.append(future)
+        future.add_done_callback(self._notify)
+
+    def put_event(self, message: dict[str, Any]) -> None:
+        line = encode_line(message)
+        with self._cond:
+            if len(self._events) >= self._max_events:
+                self._events.popleft()
+                self.events_dropped += 1
+            self._events.append(line)
+            self._cond.notify_all()
+
+    def preview_pending(self, camera_id: int) -> bool:
+        """A frame of this camera is still waiting to be written (the master is behind)."""
+        return camera_id in self._previews
+
+    def count_preview_skip(self, camera_id: int) -> None:
+        with self._cond:
+            self.preview_skipped[camera_id] = self.preview_skipped.get(camera_id, 0) + 1
+
+    def put_preview(self, camera_id: int, line: bytes) -> None:
+        with self._cond:
+            if camera_id in self._previews:
+                self.preview_skipped[camera_id] = self.preview_skipped.get(camera_id, 0) + 1
+            self._previews[camera_id] = line
+            self._cond.notify_all()
+
+    def clear_preview(self, camera_id: int) -> None:
+        with self._cond:
+            self._previews.pop(camera_id, None)
+
+    # -- waiting and closing ---------------------------------------------------------------------
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every queued reply has been written; False on timeout or a broken pipe."""
+        with self._cond:
+            done = self._cond.wait_for(
+                lambda: (not self._replies and not self._writing_reply) or self.broken or not self._thread.is_alive(),
+                timeout,
+            )
+            return bool(done) and not self._replies and not self.broken
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Write what is queued (within `timeout`), then stop the thread."""
+        self.drain(timeout)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def stats(self) -> dict[str, Any]:
+        with self._cond:
+            return {
+                "replies_written": self.replies_written,
+                "events_written": self.events_written,
+                "events_dropped": self.events_dropped,
+                "preview_frames_sent": {str(k): v for k, v in sorted(self.preview_sent.items())},
+                "preview_frames_skipped": {str(k): v for k, v in sorted(self.preview_skipped.items())},
+            }
+
+    # -- the writer thread -----------------------------------------------------------------------
+
+    def _notify(self, _future: object = None) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _ready(self) -> bool:
+        return (
+            self._closed
+            or bool(self._replies and self._replies[0].done())
+            or bool(self._events)
+            or bool(self._previews)
+        )
+
+    def _next_line(self) -> tuple[str, int, bytes] | None:
+        """Under the lock: the next line to write (replies first, then events, then previews)."""
+        if self._replies and self._replies[0].done():
+            future = self._replies.popleft()
+            self._writing_reply = True
+            return "reply", -1, self._reply_line(future)
+        if self._events:
+            return "event", -1, self._events.popleft()
+        if self._previews:
+            camera_id = next(iter(self._previews))
+            return "preview", camera_id, self._previews.pop(camera_id)
+        return None
+
+    @staticmethod
+    def _reply_line(future: ReplyFuture) -> bytes:
+        try:
+            return encode_line(future.result())
+        except Exception as exc:  # a job that failed outside its own error handling
+            log.exception("reply could not be built")
+            return encode_line(error_message(INTERNAL_ERROR, f"reply could not be built: {exc}"))
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(self._ready)
+                item = self._next_line()
+                if item is None:
+                    if self._closed:
+                        return
+                    continue
+            kind, camera_id, line = item
+            try:
+                write_all(self._fd, line)
+            except OSError as exc:
+                log.warning("protocol output closed (%s); stopping", exc)
+                with self._cond:
+                    self.broken = True
+                    self._writing_reply = False
+                    self._cond.notify_all()
+                if self._on_broken is not None:
+                    self._on_broken()
+                return
+            with self._cond:
+                if kind == "reply":
+                    self.replies_written += 1
+                    self._writing_reply = False
+                elif kind == "event":
+                    self.events_written += 1
+                else:
+                    self.preview_sent[camera_id] = self.preview_sent.get(camera_id, 0) + 1
+                self._cond.notify_all()

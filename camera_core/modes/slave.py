@@ -1,0 +1,114 @@
+"""Slave mode: the JSON-lines protocol of SPEC §6 on stdin/stdout. A reader thread parses command
+lines and submits them as jobs; the writer thread answers in order; the main thread waits for quit,
+end of stdin, SIGINT/SIGTERM or a closed stdout, then everything is finalized and the exit code is 0."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from camera_core.commands.handler import CommandHandler
+from camera_core.commands.lines import LineTooLong, read_lines
+from camera_core.commands.protocol import (
+    LINE_TOO_LONG,
+    ProtocolError,
+    Quit,
+    encode_line,
+    error_message,
+    parse_line,
+)
+from camera_core.commands.writer import ProtocolWriter, write_all
+from camera_core.config.settings import Settings
+from camera_core.errors import CameraCoreError
+from camera_core.modes.runner import ModeContext, StopRequest, run_mode
+from camera_core.system import CameraSystem
+
+log = logging.getLogger(__name__)
+
+#: How long shutdown waits for queued replies to reach a master that is not reading.
+DRAIN_TIMEOUT_S = 5.0
+
+
+def _answered(message: dict[str, Any]) -> Future[dict[str, Any]]:
+    future: Future[dict[str, Any]] = Future()
+    future.set_result(message)
+    return future
+
+
+class SlaveChannel:
+    """One protocol channel: command lines from `in_fd`, protocol lines to `out_fd`."""
+
+    def __init__(self, system: CameraSystem, stop: StopRequest, in_fd: int, out_fd: int, settings: Settings) -> None:
+        self.stop = stop
+        self.in_fd = in_fd
+        self.max_line = settings.protocol_max_line_bytes
+        self.writer = ProtocolWriter(out_fd, on_broken=lambda: stop.set("the master closed stdout"))
+        self.handler = CommandHandler(system, self.writer, settings)
+        self._reader = threading.Thread(target=self._read, name="protocol-reader", daemon=True)
+
+    def run(self) -> int:
+        """Serve until stopped; then stop streams, write queued replies and return 0."""
+        self.writer.start()
+        self._reader.start()
+        self.stop.wait()
+        self.handler.close()
+        if not self.writer.drain(DRAIN_TIMEOUT_S):
+            log.warning("replies not written: the master is not reading")
+        self.writer.close(timeout=1.0)
+        return 0
+
+    def _read(self) -> None:
+        try:
+            for item in read_lines(self.in_fd, self.max_line):
+                if self.stop.is_set():
+                    return
+                if isinstance(item, LineTooLong):
+                    text = f"line longer than {self.max_line} bytes ({item.length}+ bytes) skipped; send one command per line"
+                    self.writer.put_reply(_answered(error_message(LINE_TOO_LONG, text)))
+                    continue
+                if not item.strip():
+                    continue
+                try:
+                    request = parse_line(item)
+                except ProtocolError as exc:
+                    has_id = exc.request_id is not None
+                    self.writer.put_reply(_answered(error_message(exc.code, exc.message, exc.request_id, has_id)))
+                    continue
+                self.writer.put_reply(self.handler.submit(request))
+                if isinstance(request.command, Quit):
+                    self.writer.drain(DRAIN_TIMEOUT_S)
+                    self.stop.set("quit command")
+                    return
+            self.writer.drain(DRAIN_TIMEOUT_S)
+            self.stop.set("end of stdin")
+        except RuntimeError:  # submitted while shutting down
+            if not self.stop.is_set():
+                log.exception("protocol reader failed")
+                self.stop.set("protocol reader failed")
+        except Exception:
+            log.exception("protocol reader failed")
+            self.stop.set("protocol reader failed")
+
+
+def run(settings: Settings) -> int:
+    protocol_fd = os.dup(1)  # the real stdout; fd 1 itself goes to session.log while running
+    if settings.slave_switch_interval_ms > 0:
+        sys.setswitchinterval(settings.slave_switch_interval_ms / 1000.0)
+
+    def serve(ctx: ModeContext) -> int:
+        return SlaveChannel(ctx.system, ctx.stop, 0, protocol_fd, settings).run()
+
+    def start_failed(exc: CameraCoreError) -> None:
+        try:
+            write_all(protocol_fd, encode_line(error_message(exc.code, f"cameras could not start: {exc}")))
+        except OSError:
+            pass
+
+    try:
+        return run_mode(settings, serve, protocol_stdout=True, on_start_error=start_failed)
+    finally:
+        os.close(protocol_fd)
