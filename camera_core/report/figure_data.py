@@ -1,0 +1,132 @@
+"""What the report's figure plots, as data: per recording the frame intervals over time with the
+drops marked, a histogram of the intervals, and per camera pair the offset over time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from camera_core.report import stats
+from camera_core.report.load import SessionData
+from camera_core.report.model import matched_offsets
+
+HISTOGRAM_BINS = 60
+
+
+@dataclass(slots=True)
+class IntervalSeries:
+    """One recording: each interval ends at a frame (row 1 on); drops are marked at the frame
+    after the gap, the row whose dropped_since_last is > 0."""
+
+    label: str
+    camera_id: int
+    take: str
+    nominal_ms: float
+    t_s: np.ndarray  #: wall-clock time of each interval's end frame since the session's first frame
+    interval_ms: np.ndarray
+    frame_numbers: np.ndarray  #: frame number of each interval's end frame
+    drop_frames: np.ndarray  #: frame numbers that follow a gap
+    drop_counts: np.ndarray  #: sensor frames lost before each of them
+    drop_t_s: np.ndarray
+    drop_interval_ms: np.ndarray
+
+
+@dataclass(slots=True)
+class Histogram:
+    edges_ms: np.ndarray
+    counts: dict[str, np.ndarray]  #: per series label
+    left_out: dict[str, int]  #: intervals past the last edge (drop gaps), per label
+
+
+@dataclass(slots=True)
+class OffsetSeries:
+    label: str
+    t_s: np.ndarray  #: time of the reference camera's matched frame since the session's first frame
+    offset_ms: np.ndarray
+
+
+@dataclass(slots=True)
+class FigureData:
+    title: str
+    intervals: list[IntervalSeries]
+    histogram: Histogram
+    offsets: list[OffsetSeries]
+
+
+def _session_start_ns(data: SessionData) -> int:
+    firsts = [int(r.combined().wall_ns[0]) for r in data.recordings if r.combined().frames]
+    return min(firsts) if firsts else 0
+
+
+def interval_series(data: SessionData, start_ns: int) -> list[IntervalSeries]:
+    several_takes = len(data.takes()) > 1
+    out = []
+    for rec in data.recordings:
+        s = rec.combined()
+        if s.frames < 2:
+            continue
+        t = (s.wall_ns[1:] - start_ns) / 1e9
+        iv = stats.intervals_ns(s.sensor_ns) / 1e6
+        rows = np.nonzero(s.dropped[1:] > 0)[0]
+        label = f"cam{rec.camera_id}" + (f" {rec.take}" if several_takes else "")
+        out.append(
+            IntervalSeries(
+                label=label,
+                camera_id=rec.camera_id,
+                take=rec.take,
+                nominal_ms=s.period_ns / 1e6,
+                t_s=t,
+                interval_ms=iv,
+                frame_numbers=s.frame_number[1:],
+                drop_frames=s.frame_number[1:][rows],
+                drop_counts=s.dropped[1:][rows],
+                drop_t_s=t[rows],
+                drop_interval_ms=iv[rows],
+            )
+        )
+    return out
+
+
+def histogram(series: list[IntervalSeries]) -> Histogram:
+    """Shared bins over the intervals that follow no drop; drop gaps are counted as left out."""
+    if not series:
+        return Histogram(np.zeros(0), {}, {})
+    regular = {s.label: s.interval_ms[~np.isin(s.frame_numbers, s.drop_frames)] for s in series}
+    kept = [v for v in regular.values() if v.size]
+    if not kept:
+        kept = [s.interval_ms for s in series]
+    low, high = min(float(v.min()) for v in kept), max(float(v.max()) for v in kept)
+    margin = max((high - low) * 0.05, 0.005)
+    edges = np.linspace(low - margin, high + margin, HISTOGRAM_BINS + 1)
+    counts = {s.label: np.histogram(s.interval_ms, bins=edges)[0] for s in series}
+    left_out = {s.label: int(((s.interval_ms < edges[0]) | (s.interval_ms > edges[-1])).sum()) for s in series}
+    return Histogram(edges, counts, left_out)
+
+
+def offset_series(data: SessionData, start_ns: int) -> list[OffsetSeries]:
+    out = []
+    several_takes = len(data.takes()) > 1
+    for take, recs in data.takes().items():
+        if len(recs) < 2:
+            continue
+        ref = recs[0].combined()
+        for other in recs[1:]:
+            offsets = matched_offsets(ref, other.combined())
+            if offsets is None or offsets.offset_ns.size == 0:
+                continue
+            t = (ref.wall_ns[offsets.a_frames] - start_ns) / 1e9
+            label = f"cam{other.camera_id} - cam{ref.camera_id}" + (f" {take}" if several_takes else "")
+            out.append(OffsetSeries(label, t, offsets.offset_ns / 1e6))
+    return out
+
+
+def figure_data(data: SessionData) -> FigureData:
+    start = _session_start_ns(data)
+    series = interval_series(data, start)
+    return FigureData(
+        title=f"Frame timing: {data.directory.name}",
+        intervals=series,
+        histogram=histogram(series),
+        offsets=offset_series(data, start),
+    )

@@ -1,0 +1,99 @@
+"""Timing arithmetic of the report on arrays: frame indices, intervals, jitter, clock rate and the
+offset between two cameras from matched frames. Every function is pure and works on numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def frame_index(dropped: np.ndarray) -> np.ndarray:
+    """Sensor frame index of each recorded frame, 0 for the first: each frame is 1 + its drops after
+    the previous one. Two cameras' frames with the same index were meant to be exposed together."""
+    if dropped.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    steps = 1 + dropped.astype(np.int64)
+    steps[0] = 0
+    return np.cumsum(steps)
+
+
+def intervals_ns(sensor_ns: np.ndarray) -> np.ndarray:
+    """Sensor timestamp difference of each frame to the previous one (frame 1 on)."""
+    return np.diff(sensor_ns.astype(np.int64))
+
+
+def duration_s(sensor_ns: np.ndarray, period_ns: float) -> float:
+    """Time the frames cover: first to last timestamp plus one frame period (as in the manifest)."""
+    if sensor_ns.size == 0:
+        return 0.0
+    return (int(sensor_ns[-1]) - int(sensor_ns[0]) + period_ns) / 1e9
+
+
+def longest_run(dropped: np.ndarray) -> int:
+    """Most sensor frames lost in a row (one gap)."""
+    return int(dropped.max()) if dropped.size else 0
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalSummary:
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    jitter_us: float
+
+
+def interval_summary(sensor_ns: np.ndarray, dropped: np.ndarray, period_ns: float) -> IntervalSummary | None:
+    """Percentiles of the frame intervals (drop gaps included) and the jitter: the standard deviation
+    of each interval's deviation from what it should be, (1 + drops) nominal periods, so drops and a
+    constant rate error do not count as jitter."""
+    iv = intervals_ns(sensor_ns)
+    if iv.size == 0:
+        return None
+    deviation = iv - (1 + dropped[1:]) * period_ns
+    p50, p99 = np.percentile(iv, [50, 99])
+    return IntervalSummary(
+        p50_ms=float(p50) / 1e6,
+        p99_ms=float(p99) / 1e6,
+        max_ms=float(iv.max()) / 1e6,
+        jitter_us=float(np.std(deviation)) / 1e3,
+    )
+
+
+def clock_error_ppm(sensor_ns: np.ndarray, index: np.ndarray, period_ns: float) -> float | None:
+    """How far the camera's real frame period (a straight-line fit of timestamp over frame index) is
+    from the nominal one, in parts per million; positive = slower than nominal."""
+    if index.size < 2 or index[-1] == index[0]:
+        return None
+    x = (index - index[0]).astype(np.float64)
+    y = (sensor_ns - sensor_ns[0]).astype(np.float64)
+    slope = float(np.polyfit(x, y, 1)[0])
+    return (slope / period_ns - 1.0) * 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class PairOffsets:
+    """Camera B minus camera A on the wall clock, for frames of the same index."""
+
+    t_s: np.ndarray  #: time of each matched frame since A's first frame
+    offset_ns: np.ndarray
+    a_frames: np.ndarray  #: frame numbers (rows) of A
+    b_frames: np.ndarray
+
+
+def pair_offsets(a_wall: np.ndarray, a_index: np.ndarray, b_wall: np.ndarray, b_index: np.ndarray) -> PairOffsets:
+    """Match frames of two cameras by sensor frame index (counted from each one's first recorded
+    frame) and give B's wall-clock time minus A's for each match."""
+    common, ia, ib = np.intersect1d(a_index, b_index, assume_unique=True, return_indices=True)
+    del common
+    offset = b_wall[ib].astype(np.int64) - a_wall[ia].astype(np.int64)
+    t = (a_wall[ia] - a_wall[0]).astype(np.float64) / 1e9 if a_wall.size else np.zeros(0)
+    return PairOffsets(t_s=t, offset_ns=offset, a_frames=ia, b_frames=ib)
+
+
+def drift_ppm(offsets: PairOffsets) -> float | None:
+    """Slope of the offset over time (µs per second = ppm): how fast the two clocks walk apart."""
+    if offsets.t_s.size < 2 or offsets.t_s[-1] == offsets.t_s[0]:
+        return None
+    slope_ns_per_s = float(np.polyfit(offsets.t_s, offsets.offset_ns.astype(np.float64), 1)[0])
+    return slope_ns_per_s / 1e3
