@@ -94,10 +94,15 @@ def parse_settings(argv: list[str]) -> Settings:
     args = vars(parser.parse_args(argv))
     config_path = args.pop("config")
     try:
-        return load_settings(config_path, args)
+        settings = load_settings(config_path, args)
     except ConfigError as exc:
         print(f"main_camera.py: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    # config.txt's show_preview is interactive mode's; headless and slave open windows only when
+    # --preview is on the command line (the seed: "no preview by default" in those modes).
+    if settings.mode != "interactive" and settings.show_preview and "show_preview" not in args:
+        settings = settings.replace(show_preview=False)
+    return settings
 
 
 def _call(target: str, *args: Any) -> int:

@@ -1,10 +1,12 @@
-"""Headless mode: record at once without preview until signalled or --duration, then finalize."""
+"""Headless mode: record at once without preview until signalled or --duration, then finalize.
+`--preview` opens the preview windows alongside (modes/monitor.py)."""
 
 from __future__ import annotations
 
 import sys
 
 from camera_core.config.settings import Settings
+from camera_core.modes.monitor import preview_alongside
 from camera_core.modes.runner import ModeContext, run_mode
 
 
@@ -12,6 +14,7 @@ def record_until_stopped(ctx: ModeContext) -> int:
     system = ctx.system
     if not system.is_recording:
         system.start_recording()
+    preview_alongside(ctx)  # only with --preview; returns at stop or when the preview is closed
     ctx.stop.wait()
     results = system.stop_recording() if system.is_recording else []
     for r in results:

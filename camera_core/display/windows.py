@@ -1,0 +1,140 @@
+"""Preview windows: one OpenCV window per camera, run on the main thread.
+
+The loop shows each camera's newest processed preview (camera.preview_user()) and never waits for
+a frame, so a slow display only skips previews and can never slow capture or recording. Keys are
+handed to a callback; what a key did comes back through `show_message` and is drawn in every
+window for a few seconds."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from camera_core.camera import Camera
+from camera_core.display.banner import draw_message
+from camera_core.latest import LatestSlot
+
+log = logging.getLogger(__name__)
+
+WINDOW_FLAGS = cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL
+MESSAGE_SECONDS = 3.0
+WINDOW_GAP = 24
+
+
+@dataclass(slots=True)
+class _Window:
+    camera: Camera
+    name: str
+    slot: LatestSlot
+    version: int = 0
+    message: str = ""
+    recording: bool | None = None
+    image: np.ndarray | None = None
+
+
+class PreviewWindows:
+    """Windows for `cameras`; `run(stopped)` on the main thread until `stopped()` is true, a window
+    is closed, or `close()` is called. `on_key` gets each key pressed as a character."""
+
+    def __init__(
+        self,
+        cameras: list[Camera],
+        *,
+        on_key: Callable[[str], object] | None = None,
+        title: str = "camera_core",
+    ) -> None:
+        self.cameras = cameras
+        self.on_key = on_key
+        self.title = title
+        self.closed_by_user = False
+        self._close = threading.Event()
+        self._message = ("", 0.0)
+        self._lock = threading.Lock()
+
+    def show_message(self, text: str, seconds: float = MESSAGE_SECONDS) -> None:
+        """Show `text` in every window for `seconds` (thread-safe)."""
+        with self._lock:
+            self._message = (text, time.monotonic() + seconds)
+
+    def close(self) -> None:
+        """End `run` at its next turn (thread-safe)."""
+        self._close.set()
+
+    def _current_message(self) -> str:
+        with self._lock:
+            text, until = self._message
+        return text if time.monotonic() < until else ""
+
+    def run(self, stopped: Callable[[], bool]) -> str:
+        """Show the windows until told to stop; returns why the loop ended."""
+        with contextlib.ExitStack() as stack:
+            windows = [
+                _Window(cam, f"{self.title} cam{cam.camera_id}", stack.enter_context(cam.preview_user()))
+                for cam in self.cameras
+            ]
+            stack.callback(_destroy_all)
+            self._open(windows)
+            wait_ms = max(5, min(20, round(500 / max(1.0, self._max_fps()))))
+            while True:
+                if stopped():
+                    return "stopped"
+                if self._close.is_set():
+                    return "closed"
+                message = self._current_message()
+                for w in windows:
+                    self._refresh(w, message)
+                key = cv2.waitKey(wait_ms)
+                if key != -1 and self.on_key is not None and 0 < (key & 0xFF) < 128:
+                    self.on_key(chr(key & 0xFF))
+                if any(_window_gone(w.name) for w in windows):
+                    self.closed_by_user = True
+                    log.info("preview window closed")
+                    return "window closed"
+
+    def _max_fps(self) -> float:
+        return max((cam.target_fps for cam in self.cameras), default=30.0)
+
+    def _open(self, windows: list[_Window]) -> None:
+        x = WINDOW_GAP
+        for w in windows:
+            pw, ph = w.camera.preview_size
+            cv2.namedWindow(w.name, WINDOW_FLAGS)
+            cv2.moveWindow(w.name, x, WINDOW_GAP)
+            blank = np.zeros((ph, pw, 3), np.uint8)
+            draw_message(blank, "waiting for frames ...")
+            cv2.imshow(w.name, blank)
+            x += pw + WINDOW_GAP
+        log.info("preview windows open: %s", ", ".join(w.name for w in windows))
+
+    def _refresh(self, w: _Window, message: str) -> None:
+        version, preview = w.slot.get()
+        if preview is None or (version == w.version and message == w.message):
+            return
+        image = preview.image.copy() if message else preview.image
+        if message:
+            draw_message(image, message)
+        cv2.imshow(w.name, image)
+        w.version, w.message = version, message
+        if preview.recording != w.recording:
+            w.recording = preview.recording
+            cv2.setWindowTitle(w.name, f"{w.name} - REC" if preview.recording else w.name)
+
+
+def _window_gone(name: str) -> bool:
+    try:
+        return cv2.getWindowProperty(name, cv2.WND_PROP_VISIBLE) < 1
+    except cv2.error:
+        return True
+
+
+def _destroy_all() -> None:
+    cv2.destroyAllWindows()
+    for _ in range(3):
+        cv2.waitKey(1)
