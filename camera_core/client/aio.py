@@ -1,0 +1,273 @@
+"""The asyncio master-side client: the same protocol as SlaveClient with awaitable commands and
+async iterators of events and preview frames."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from camera_core.client.errors import SlaveDied, SlaveError, SlaveTimeout
+from camera_core.client.launch import slave_argv
+from camera_core.client.messages import PreviewImage, Reply, SlaveEvent, parse_message
+
+log = logging.getLogger(__name__)
+
+#: Longest line the client reads (a preview frame at a large preview size fits easily).
+LINE_LIMIT = 64 * 1024 * 1024
+
+
+class _AsyncDropOldest:
+    def __init__(self, maxlen: int) -> None:
+        self.items: deque[Any] = deque(maxlen=maxlen)
+        self.changed = asyncio.Event()
+        self.ended = False
+        self.dropped = 0
+
+    def put(self, item: Any) -> None:
+        if len(self.items) == self.items.maxlen:
+            self.dropped += 1
+        self.items.append(item)
+        self.changed.set()
+
+    def end(self) -> None:
+        self.ended = True
+        self.changed.set()
+
+    async def get(self) -> Any:
+        """The next item, or None after the end."""
+        while not self.items:
+            if self.ended:
+                return None
+            self.changed.clear()
+            await self.changed.wait()
+        return self.items.popleft()
+
+
+class AsyncSlaveClient:
+    """One slave process driven from asyncio. Create with `await AsyncSlaveClient.spawn(...)`.
+
+    >>> async with await AsyncSlaveClient.spawn(["--backend", "sim"]) as slave:
+    ...     await slave.start_recording()
+    ...     async for frame in slave.previews(): ...
+    """
+
+    def __init__(self, proc: asyncio.subprocess.Process, name: str, timeout: float, max_previews: int) -> None:
+        self.proc = proc
+        self.name = name
+        self.timeout = timeout
+        self._pending: OrderedDict[Any, tuple[str, asyncio.Future[Reply]]] = OrderedDict()
+        self._ids = itertools.count(1)
+        self._death: SlaveDied | None = None
+        self._stderr: deque[str] = deque(maxlen=40)
+        self._events = _AsyncDropOldest(1024)
+        self._previews = _AsyncDropOldest(max_previews)
+        self._event_callbacks: list[Callable[[SlaveEvent], None]] = []
+        self._preview_callbacks: list[Callable[[PreviewImage], None]] = []
+        self._stderr_task = asyncio.ensure_future(self._read_stderr())
+        self._reader_task = asyncio.ensure_future(self._read_stdout())
+
+    @classmethod
+    async def start(
+        cls,
+        argv: Sequence[str],
+        *,
+        name: str | None = None,
+        cwd: str | Path | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+        max_queued_previews: int = 4,
+    ) -> AsyncSlaveClient:
+        """Start the process `argv` (no readiness wait)."""
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            limit=LINE_LIMIT,
+            start_new_session=True,
+        )
+        return cls(proc, name or " ".join(list(argv)[:3]), timeout, max_queued_previews)
+
+    @classmethod
+    async def spawn(
+        cls,
+        args: Sequence[str] = (),
+        *,
+        prefix: Sequence[str] | None = None,
+        remote: str | Sequence[str] | None = None,
+        ready_timeout: float = 60.0,
+        **kwargs: Any,
+    ) -> AsyncSlaveClient:
+        """Start a slave (see `slave_argv`) and wait until its cameras are ready."""
+        client = await cls.start(slave_argv(args, prefix=prefix, remote=remote), **kwargs)
+        try:
+            await client.request("get_status", timeout=ready_timeout)
+        except BaseException:
+            await client.kill()
+            raise
+        return client
+
+    # -- commands --------------------------------------------------------------------------------
+
+    async def request(self, command: str, *, timeout: float | None = None, **args: Any) -> dict[str, Any]:
+        """Send a command and await its reply's data; SlaveError on an error reply."""
+        if self._death is not None:
+            raise self._death
+        request_id = next(self._ids)
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = (command, future)
+        message = {"command": command, "id": request_id, **{k: v for k, v in args.items() if v is not None}}
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+            await self.proc.stdin.drain()
+        except (OSError, RuntimeError):
+            self._pending.pop(request_id, None)
+            await asyncio.wait([self._reader_task], timeout=5)
+            raise self._death or SlaveDied(
+                self.name, self.proc.returncode, self.stderr_tail(), "stdin closed"
+            ) from None
+        wait = self.timeout if timeout is None else timeout
+        try:
+            reply = await asyncio.wait_for(future, wait)
+        except TimeoutError:
+            self._pending.pop(request_id, None)
+            raise SlaveTimeout(f"slave {self.name}: no reply to {command} within {wait:g} s") from None
+        if not reply.ok:
+            raise SlaveError(command, str(reply.data.get("code")), str(reply.data.get("message")), reply.message)
+        return reply.data
+
+    async def start_recording(self, camera_id: int | None = None, at: float | None = None) -> dict[str, Any]:
+        return await self.request("start_recording", camera_id=camera_id, at=at)
+
+    async def stop_recording(self, camera_id: int | None = None) -> dict[str, Any]:
+        return await self.request("stop_recording", camera_id=camera_id)
+
+    async def take_snapshot(self, camera_id: int | None = None) -> dict[str, Any]:
+        return await self.request("take_snapshot", camera_id=camera_id)
+
+    async def get_status(self, camera_id: int | None = None) -> dict[str, Any]:
+        return await self.request("get_status", camera_id=camera_id)
+
+    async def toggle_preview(self, camera_id: int | None = None, enabled: bool | None = True) -> dict[str, Any]:
+        return await self.request("toggle_preview", camera_id=camera_id, enabled=enabled)
+
+    async def subscribe(self, enabled: bool = True, events: Sequence[str] | None = None) -> dict[str, Any]:
+        return await self.request("subscribe", enabled=enabled, events=list(events) if events else None)
+
+    async def quit(self, timeout: float = 60.0) -> int:
+        await self.request("quit", timeout=timeout)
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    # -- events and previews ---------------------------------------------------------------------
+
+    def on_event(self, callback: Callable[[SlaveEvent], None]) -> None:
+        self._event_callbacks.append(callback)
+
+    def on_preview(self, callback: Callable[[PreviewImage], None]) -> None:
+        self._preview_callbacks.append(callback)
+
+    async def events(self) -> AsyncIterator[SlaveEvent]:
+        """Events as they come, until the slave ends (wrap in asyncio.timeout to bound the wait)."""
+        while (item := await self._events.get()) is not None:
+            yield item
+
+    async def previews(self) -> AsyncIterator[PreviewImage]:
+        """Preview frames (the newest few; older ones are dropped if you fall behind)."""
+        while (item := await self._previews.get()) is not None:
+            yield item
+
+    # -- process ---------------------------------------------------------------------------------
+
+    def stderr_tail(self) -> str:
+        return "".join(self._stderr)
+
+    async def kill(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+        await self.proc.wait()
+        await asyncio.wait([self._reader_task], timeout=5)
+
+    async def close(self, timeout: float = 60.0) -> None:
+        """Quit the slave if it still runs (killing it if it does not exit within `timeout`)."""
+        if self.proc.returncode is None:
+            try:
+                if self._death is None:
+                    await self.quit(timeout)
+                else:
+                    await asyncio.wait_for(self.proc.wait(), timeout)
+            except (SlaveDied, SlaveTimeout, SlaveError, TimeoutError):
+                log.warning("slave %s did not quit cleanly; killing it", self.name)
+                await self.kill()
+        await asyncio.wait([self._reader_task, self._stderr_task], timeout=5)
+
+    async def __aenter__(self) -> AsyncSlaveClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- reader tasks ----------------------------------------------------------------------------
+
+    async def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        while raw := await self.proc.stderr.readline():
+            self._stderr.append(raw.decode("utf-8", "replace"))
+
+    async def _read_stdout(self) -> None:
+        assert self.proc.stdout is not None
+        try:
+            while raw := await self.proc.stdout.readline():
+                try:
+                    message = parse_message(raw, self.name)
+                except (ValueError, KeyError, TypeError):
+                    log.warning("slave %s wrote a line that is not a protocol message: %r", self.name, raw[:200])
+                    continue
+                self._dispatch(message)
+        except Exception:
+            log.exception("slave %s: reading its output failed", self.name)
+        finally:
+            await self._died()
+
+    def _dispatch(self, message: Reply | SlaveEvent | PreviewImage) -> None:
+        if isinstance(message, Reply):
+            entry = self._pending.pop(message.id, None)
+            if entry is None and message.id is None and message.status == "error" and self._pending:
+                entry = self._pending.popitem(last=False)[1]
+            if entry is not None and not entry[1].done():
+                entry[1].set_result(message)
+            return
+        callbacks: list[Any]
+        if isinstance(message, SlaveEvent):
+            self._events.put(message)
+            callbacks = list(self._event_callbacks)
+        else:
+            self._previews.put(message)
+            callbacks = list(self._preview_callbacks)
+        for callback in callbacks:
+            try:
+                callback(message)
+            except Exception:
+                log.exception("slave %s: callback failed", self.name)
+
+    async def _died(self) -> None:
+        try:
+            returncode: int | None = await asyncio.wait_for(self.proc.wait(), 10)
+        except TimeoutError:
+            returncode = None
+        await asyncio.wait([self._stderr_task], timeout=2)
+        self._death = SlaveDied(self.name, returncode, self.stderr_tail(), "its output ended")
+        for _, future in self._pending.values():
+            if not future.done():
+                future.set_exception(self._death)
+        self._pending.clear()
+        self._events.end()
+        self._previews.end()

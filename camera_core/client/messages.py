@@ -1,0 +1,78 @@
+"""The slave's output lines as typed messages: replies, events and preview frames (decoded to numpy
+on first use). Shared by the sync and asyncio clients."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simplejpeg
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: str
+    data: dict[str, Any]
+    id: Any
+    message: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "error"
+
+
+@dataclass(frozen=True, slots=True)
+class SlaveEvent:
+    name: str
+    data: dict[str, Any]
+    timestamp: str
+    slave: str = ""
+
+
+@dataclass(slots=True)
+class PreviewImage:
+    """One streamed preview frame; `image` decodes the JPEG to a BGR numpy array on first use."""
+
+    camera_id: int
+    frame_number: int
+    sensor_timestamp_ns: int
+    width: int
+    height: int
+    jpeg: bytes
+    slave: str = ""
+    _image: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def image(self) -> np.ndarray:
+        if self._image is None:
+            self._image = simplejpeg.decode_jpeg(self.jpeg, colorspace="BGR")
+        return self._image
+
+
+Message = Reply | SlaveEvent | PreviewImage
+
+
+def parse_message(line: bytes | str, slave: str = "") -> Message:
+    """One protocol line -> Reply, SlaveEvent or PreviewImage (ValueError if it is none of them)."""
+    obj = json.loads(line)
+    if not isinstance(obj, dict):
+        raise ValueError(f"not a protocol message: {str(line)[:80]}")
+    if obj.get("type") == "event":
+        return SlaveEvent(str(obj.get("event")), obj.get("data") or {}, str(obj.get("timestamp")), slave)
+    data = obj.get("data") or {}
+    if obj.get("status") == "preview_frame":
+        return PreviewImage(
+            camera_id=int(data["camera_id"]),
+            frame_number=int(data["frame_number"]),
+            sensor_timestamp_ns=int(data["sensor_timestamp_ns"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            jpeg=base64.b64decode(data["jpeg_base64"]),
+            slave=slave,
+        )
+    if obj.get("type") != "status":
+        raise ValueError(f"not a protocol message: {str(line)[:80]}")
+    return Reply(str(obj.get("status")), data, obj.get("id"), obj)

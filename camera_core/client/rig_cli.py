@@ -1,0 +1,72 @@
+"""`python -m camera_core rig RIG_FILE`: start every slave of a rig file, record on all of them from
+one shared start time for --duration seconds (or until Ctrl+C), stop, and report per slave."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from typing import Any
+
+from camera_core.client.rig import Rig, RigResult, load_rig
+
+
+def _print_results(title: str, results: dict[str, RigResult], out: Any) -> None:
+    for name, result in results.items():
+        if result.ok:
+            print(f"{title} {name}: ok", file=out)
+        else:
+            print(f"{title} {name}: FAILED: {result.error}", file=out)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m camera_core rig", description=__doc__)
+    parser.add_argument("rig_file", help="TOML file listing the slaves (see docs/master_example.md)")
+    parser.add_argument("--duration", type=float, default=0.0, help="seconds to record (default: until Ctrl+C)")
+    parser.add_argument(
+        "--lead", type=float, default=None, help="seconds from now to the shared start (default: lead_s)"
+    )
+    parser.add_argument("--status-only", action="store_true", help="start the slaves, print their status, quit")
+    parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout at the end")
+    args = parser.parse_args(argv)
+    try:
+        config = load_rig(args.rig_file)
+    except ValueError as exc:
+        print(f"rig: error: {exc}", file=sys.stderr)
+        return 2
+    log = sys.stderr
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    summary: dict[str, Any] = {}
+    try:
+        with Rig(config.slaves) as rig:
+            _print_results("ready", rig.start(config.ready_timeout), log)
+            summary["status"] = rig.status()
+            if not rig.live:
+                print("rig: no slave is running", file=log)
+                return 1
+            if not args.status_only:
+                lead = config.lead_s if args.lead is None else args.lead
+                at, started = rig.start_recording(lead_s=lead)
+                summary["at"] = at
+                _print_results("recording", started, log)
+                until = f"for {args.duration:g} s" if args.duration else "until Ctrl+C"
+                print(f"rig: recording from {at:.3f} (Unix time) {until}", file=log)
+                stop.wait(lead + args.duration if args.duration else None)
+                stopped = rig.stop_recording()
+                _print_results("stopped", stopped, log)
+                summary["recordings"] = {n: r.as_dict() for n, r in stopped.items()}
+                for name, result in stopped.items():
+                    for rec in result.data.get("recordings", []) if result.ok else []:
+                        print(
+                            f"  {name} cam{rec['camera_id']}: {rec['frames']} frames, {rec['hardware_drops']} drops -> {rec['video']}",
+                            file=log,
+                        )
+            summary["failures"] = dict(rig.failures)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print(json.dumps(summary, default=str))
+    return 1 if summary.get("failures") else 0
