@@ -44,7 +44,7 @@ def read_code(plane: np.ndarray) -> int:
     """Read the frame code back from a decoded luma plane or BGR/RGB image."""
     height, width = plane.shape[:2]
     c = cell_size(width)
-    q = max(1, c // 4)
+    q = c // 4  # read the centre of each cell (all of it when cells are tiny)
     value = 0
     for i in range(BITS):
         y0, x0 = height - c + q, i * c + q

@@ -1,0 +1,50 @@
+"""Shared fixtures: small, fast settings and a way to wait for frames without sleeping."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from camera_core.config import Settings
+from camera_core.system import CameraSystem
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def small_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a fast sim run into tmp_path (VGA, no preview, unpaced unless asked)."""
+
+    def make(**changes: object) -> Settings:
+        base: dict[str, object] = {
+            "camera_backend": "sim",
+            "output_dir": str(tmp_path / "rec"),
+            "resolution_preset": 5,
+            "show_preview": False,
+            "sim_realtime": False,
+            "log_level": "debug",
+        }
+        base.update(changes)
+        return Settings(**base)  # type: ignore[arg-type]
+
+    return make
+
+
+def wait_for_frames(system: CameraSystem, recorded: int, timeout: float = 30.0) -> None:
+    """Block until every camera has recorded at least `recorded` frames (woken by each new frame)."""
+    deadline = time.monotonic() + timeout
+    for cam in system.cameras:
+        version = 0
+        while int(cam.recorder.stats()["frames_recorded"]) < recorded:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"cam{cam.camera_id} recorded {cam.recorder.stats()['frames_recorded']} < {recorded}")
+            version, _ = cam.latest.wait_newer(version, remaining)
+
+
+def main_camera_cmd(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "main_camera.py"), *args]
