@@ -43,14 +43,24 @@ class IntervalSummary:
     jitter_us: float
 
 
+def fitted_period_ns(sensor_ns: np.ndarray, index: np.ndarray) -> float | None:
+    """The camera's real mean frame period: a straight-line fit of timestamp over frame index."""
+    if index.size < 2 or index[-1] == index[0]:
+        return None
+    x = (index - index[0]).astype(np.float64)
+    y = (sensor_ns - sensor_ns[0]).astype(np.float64)
+    return float(np.polyfit(x, y, 1)[0])
+
+
 def interval_summary(sensor_ns: np.ndarray, dropped: np.ndarray, period_ns: float) -> IntervalSummary | None:
     """Percentiles of the frame intervals (drop gaps included) and the jitter: the standard deviation
-    of each interval's deviation from what it should be, (1 + drops) nominal periods, so drops and a
-    constant rate error do not count as jitter."""
+    of each interval's deviation from (1 + drops) periods, the period being the camera's measured
+    mean one (`period_ns` when it cannot be fitted), so neither drops nor a rate error count as jitter."""
     iv = intervals_ns(sensor_ns)
     if iv.size == 0:
         return None
-    deviation = iv - (1 + dropped[1:]) * period_ns
+    period = fitted_period_ns(sensor_ns, frame_index(dropped)) or period_ns
+    deviation = iv - (1 + dropped[1:]) * period
     p50, p99 = np.percentile(iv, [50, 99])
     return IntervalSummary(
         p50_ms=float(p50) / 1e6,
@@ -61,14 +71,10 @@ def interval_summary(sensor_ns: np.ndarray, dropped: np.ndarray, period_ns: floa
 
 
 def clock_error_ppm(sensor_ns: np.ndarray, index: np.ndarray, period_ns: float) -> float | None:
-    """How far the camera's real frame period (a straight-line fit of timestamp over frame index) is
-    from the nominal one, in parts per million; positive = slower than nominal."""
-    if index.size < 2 or index[-1] == index[0]:
-        return None
-    x = (index - index[0]).astype(np.float64)
-    y = (sensor_ns - sensor_ns[0]).astype(np.float64)
-    slope = float(np.polyfit(x, y, 1)[0])
-    return (slope / period_ns - 1.0) * 1e6
+    """How far the camera's measured frame period is from the nominal one, in parts per million;
+    positive = frames come slower than nominal."""
+    fitted = fitted_period_ns(sensor_ns, index)
+    return None if fitted is None else (fitted / period_ns - 1.0) * 1e6
 
 
 @dataclass(frozen=True, slots=True)

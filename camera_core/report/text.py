@@ -78,6 +78,6 @@ def format_text(report: TimingReport) -> str:
 
 LEGEND = (
     "fps = frames / duration (drops lower it); interval = sensor timestamp step, drop gaps included; "
-    "jitter = std of each interval's deviation from (1 + drops) nominal periods; "
+    "jitter = std of each interval's deviation from (1 + drops) mean periods; "
     "clock = frame period vs nominal; drift = change of the camera-to-camera offset (µs per s)."
 )
