@@ -4,10 +4,9 @@ segment using manifest.json where it names them, else the file names."""
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +69,29 @@ class Recording:
     def target_fps(self) -> float:
         return self.segments[0].target_fps
 
+    def joined_segments(self) -> list[TimingSeries]:
+        """The segments with each one's first-row drops taken from the timestamp gap to the previous
+        segment (0 for the first), so a drop at a file boundary is counted once, in the later file."""
+        out: list[TimingSeries] = []
+        prev: TimingSeries | None = None
+        for seg in self.segments:
+            if not seg.frames:
+                out.append(seg)
+                continue
+            dropped = seg.dropped.copy()
+            dropped[0] = 0 if prev is None else drops_between(int(seg.sensor_ns[0] - prev.sensor_ns[-1]), seg.period_ns)
+            out.append(replace(seg, dropped=dropped))
+            prev = seg
+        return out
+
     def combined(self) -> TimingSeries:
-        """All segments as one series; the drops at each segment boundary come from the timestamp gap."""
-        if len(self.segments) == 1:
-            return self.segments[0]
-        parts = [s for s in self.segments if s.frames]
+        """All segments as one series, frame numbers counted through the whole recording."""
+        parts = [s for s in self.joined_segments() if s.frames]
         first = self.segments[0]
+        if len(self.segments) == 1:
+            return parts[0] if parts else first
         if not parts:
             return first
-        dropped = [parts[0].dropped]
-        for prev, cur in itertools.pairwise(parts):
-            d = cur.dropped.copy()
-            d[0] = drops_between(int(cur.sensor_ns[0] - prev.sensor_ns[-1]), cur.period_ns)
-            dropped.append(d)
         return TimingSeries(
             camera_id=self.camera_id,
             take=self.take,
@@ -94,7 +103,7 @@ class Recording:
             frame_number=np.arange(sum(p.frames for p in parts)),
             sensor_ns=np.concatenate([p.sensor_ns for p in parts]),
             wall_ns=np.concatenate([p.wall_ns for p in parts]),
-            dropped=np.concatenate(dropped),
+            dropped=np.concatenate([p.dropped for p in parts]),
             skipped_rows=sum(s.skipped_rows for s in self.segments),
         )
 

@@ -96,8 +96,7 @@ def stream_stats(series: TimingSeries) -> StreamStats:
     summary = stats.interval_summary(series.sensor_ns, series.dropped, period)
     duration = stats.duration_s(series.sensor_ns, period)
     index = stats.frame_index(series.dropped)
-    # The first row's drops lie before this file (a segment boundary): not this file's to count.
-    dropped = series.dropped[1:] if series.frames else series.dropped
+    dropped = series.dropped  # the first row's: the gap to the previous segment (see Recording.joined_segments)
     has_frames = series.frames > 0
     return StreamStats(
         camera_id=series.camera_id,
@@ -126,7 +125,7 @@ def stream_stats(series: TimingSeries) -> StreamStats:
 
 def recording_report(rec: Recording) -> RecordingReport:
     total = stream_stats(rec.combined())
-    segments = [stream_stats(s) for s in rec.segments] if len(rec.segments) > 1 else []
+    segments = [stream_stats(s) for s in rec.joined_segments()] if len(rec.segments) > 1 else []
     return RecordingReport(total, segments)
 
 
