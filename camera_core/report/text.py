@@ -76,8 +76,11 @@ def format_text(report: TimingReport) -> str:
     return "\n".join(lines)
 
 
-LEGEND = (
-    "fps = frames / duration (drops lower it); interval = sensor timestamp step, drop gaps included; "
-    "jitter = std of each interval's deviation from (1 + drops) mean periods; "
-    "clock = frame period vs nominal; drift = change of the camera-to-camera offset (µs per s)."
-)
+LEGEND = """\
+fps      frames / duration (first to last timestamp + one period); drops lower it
+interval sensor timestamp step to the previous frame, drop gaps included
+jitter   std of each interval's deviation from (1 + drops) x the camera's mean period
+clock    the camera's mean frame period against the nominal one, ppm
+offset   a camera's wall-clock time minus the reference's, frames matched by sensor index
+drift    how fast that offset changes, µs per second (= ppm)
+(docs/timing.md explains each figure)"""
