@@ -60,7 +60,7 @@ def test_a_slave_that_never_answers_times_out() -> None:
     silent = [sys.executable, "-c", "import sys; sys.stdin.read()"]
     client = SlaveClient(silent, name="silent")
     try:
-        with pytest.raises(SlaveTimeout, match="no reply to get_status within 0.5 s"):
+        with pytest.raises(SlaveTimeout, match=r"no reply to get_status within 0\.5 s"):
             client.get_status(timeout=0.5)
     finally:
         client.kill()
@@ -137,7 +137,9 @@ def loopback_sshd(tmp_path: Path) -> Iterator[list[str]]:
     """An sshd on 127.0.0.1 accepting a throwaway key; yields the ssh prefix."""
     sshd = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").exists() else None)
     if sshd is None or shutil.which("ssh") is None or shutil.which("ssh-keygen") is None:
-        pytest.skip("openssh-server is not installed (.ci/run installs it with apt-get); the ssh path is covered by the prefix test")
+        pytest.skip(
+            "openssh-server is not installed (.ci/run installs it with apt-get); the ssh path is covered by the prefix test"
+        )
     keys = tmp_path / "ssh"
     keys.mkdir()
     for name in ("host", "user"):
