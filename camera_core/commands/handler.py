@@ -5,6 +5,7 @@ its reply message."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -49,9 +50,27 @@ class CommandHandler:
         self._unsubscribe: Callable[[], None] | None = None
         self._event_names: frozenset[str] | None = None
         self.commands_run = 0
+        self._inflight = 0
+        self._inflight_lock = threading.Lock()
 
     def submit(self, request: Request) -> Future[dict[str, Any]]:
-        return self._jobs.submit(self.run, request)
+        """Run the request as a job. A get_status with no job ahead of it is answered at once on the
+        caller's thread (it only reads counters), which keeps status round trips short."""
+        with self._inflight_lock:
+            inline = isinstance(request.command, GetStatus) and self._inflight == 0
+            if not inline:
+                self._inflight += 1
+        if inline:
+            future: Future[dict[str, Any]] = Future()
+            future.set_result(self.run(request))
+            return future
+        future = self._jobs.submit(self.run, request)
+        future.add_done_callback(self._job_done)
+        return future
+
+    def _job_done(self, _future: Future[dict[str, Any]]) -> None:
+        with self._inflight_lock:
+            self._inflight -= 1
 
     def run(self, request: Request) -> dict[str, Any]:
         """Execute one request and build its reply; never raises."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -50,6 +51,10 @@ class ProtocolWriter:
         self._on_broken = on_broken
         self._closed = False
         self._writing_reply = False
+        #: Held while a line is being written, so a caller's direct write never overtakes a queued line.
+        self._out_lock = threading.Lock()
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLOUT)
         self.broken = False
         self.replies_written = 0
         self.events_written = 0
@@ -71,6 +76,30 @@ class ProtocolWriter:
             self._cond.wait_for(lambda: len(self._replies) < self._max_pending or self._closed)
             self._replies.append(future)
         future.add_done_callback(self._notify)
+
+    def write_reply_now(self, message: dict[str, Any]) -> bool:
+        """Write a finished reply on the caller's thread, saving the hand-over to the writer thread,
+        when nothing is queued ahead of it and the pipe takes it without blocking. False: queue it."""
+        if not self._out_lock.acquire(blocking=False):
+            return False
+        try:
+            with self._cond:
+                if self._replies or self._closed or self.broken:
+                    return False
+            line = encode_line(message)
+            # A write of at most PIPE_BUF bytes to a pipe that polls writable does not block.
+            if len(line) > select.PIPE_BUF or not self._poll.poll(0):
+                return False
+            try:
+                write_all(self._fd, line)
+            except OSError:
+                return False
+            with self._cond:
+                self.replies_written += 1
+                self._cond.notify_all()
+            return True
+        finally:
+            self._out_lock.release()
 
     def put_event(self, message: dict[str, Any]) -> None:
         line = encode_line(message)
@@ -169,29 +198,35 @@ class ProtocolWriter:
         while True:
             with self._cond:
                 self._cond.wait_for(self._ready)
-                item = self._next_line()
-                if item is None:
-                    if self._closed:
-                        return
-                    continue
-            kind, camera_id, line = item
-            try:
-                write_all(self._fd, line)
-            except OSError as exc:
-                log.warning("protocol output closed (%s); stopping", exc)
-                with self._cond:
-                    self.broken = True
-                    self._writing_reply = False
-                    self._cond.notify_all()
-                if self._on_broken is not None:
-                    self._on_broken()
-                return
+            with self._out_lock:
+                if not self._write_next():
+                    return
+
+    def _write_next(self) -> bool:
+        """Write one queued line (holding the output lock); False when the thread should end."""
+        with self._cond:
+            item = self._next_line()
+            if item is None:
+                return not self._closed
+        kind, camera_id, line = item
+        try:
+            write_all(self._fd, line)
+        except OSError as exc:
+            log.warning("protocol output closed (%s); stopping", exc)
             with self._cond:
-                if kind == "reply":
-                    self.replies_written += 1
-                    self._writing_reply = False
-                elif kind == "event":
-                    self.events_written += 1
-                else:
-                    self.preview_sent[camera_id] = self.preview_sent.get(camera_id, 0) + 1
+                self.broken = True
+                self._writing_reply = False
                 self._cond.notify_all()
+            if self._on_broken is not None:
+                self._on_broken()
+            return False
+        with self._cond:
+            if kind == "reply":
+                self.replies_written += 1
+                self._writing_reply = False
+            elif kind == "event":
+                self.events_written += 1
+            else:
+                self.preview_sent[camera_id] = self.preview_sent.get(camera_id, 0) + 1
+            self._cond.notify_all()
+        return True

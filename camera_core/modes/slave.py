@@ -78,7 +78,9 @@ class SlaveChannel:
                     has_id = exc.request_id is not None
                     self.writer.put_reply(_answered(error_message(exc.code, exc.message, exc.request_id, has_id)))
                     continue
-                self.writer.put_reply(self.handler.submit(request))
+                future = self.handler.submit(request)
+                if not (future.done() and self.writer.write_reply_now(future.result())):
+                    self.writer.put_reply(future)
                 if isinstance(request.command, Quit):
                     self.writer.drain(DRAIN_TIMEOUT_S)
                     self.stop.set("quit command")

@@ -1,0 +1,106 @@
+"""get_status round trip over the slave's stdin/stdout: p50/p99 idle and while two sim cameras
+record at 1456x1088@30, next to a bare pipe round trip (a child that echoes lines) measured in the
+same run. Targets: p99 <= 1 ms idle, <= 5 ms recording.
+
+    uv run python benchmarks/bench_command_latency.py [--n 2000] [--switch-interval-ms 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ECHO = "import sys\nfor line in sys.stdin.buffer:\n    sys.stdout.buffer.write(line)\n    sys.stdout.buffer.flush()\n"
+
+
+def round_trips(proc: subprocess.Popen[bytes], n: int, line: bytes) -> list[float]:
+    """Milliseconds per write-line/read-line round trip, from the master's side."""
+    assert proc.stdin is not None and proc.stdout is not None
+    out: list[float] = []
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        proc.stdin.write(line)
+        proc.stdin.flush()
+        reply = proc.stdout.readline()
+        out.append((time.perf_counter_ns() - t0) / 1e6)
+        if not reply:
+            raise RuntimeError("the child ended")
+    return out
+
+
+def summary(name: str, ms: list[float]) -> str:
+    q = statistics.quantiles(ms, n=100)
+    return f"{name:<32} n={len(ms):5d}  p50={statistics.median(ms):7.3f} ms  p99={q[98]:7.3f} ms  max={max(ms):7.3f} ms"
+
+
+def request(proc: subprocess.Popen[bytes], command: dict[str, object]) -> dict[str, object]:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(command).encode() + b"\n")
+    proc.stdin.flush()
+    reply = json.loads(proc.stdout.readline())
+    if reply["status"] == "error":
+        raise RuntimeError(reply)
+    return reply
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=2000, help="round trips per measurement")
+    parser.add_argument("--switch-interval-ms", default=None, help="slave_switch_interval_ms for the slave")
+    args = parser.parse_args()
+    status_line = b'{"command":"get_status","id":1}\n'
+
+    echo = subprocess.Popen([sys.executable, "-c", ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    bare_idle = round_trips(echo, args.n, status_line)
+    echo.stdin.close()  # type: ignore[union-attr]
+    echo.wait()
+
+    with tempfile.TemporaryDirectory() as out:
+        argv = [
+            sys.executable, str(ROOT / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "2",
+            "--resolution", "0", "--target-fps", "30", "--no-mp4", "--output-dir", out,
+        ]  # fmt: skip
+        if args.switch_interval_ms is not None:
+            config = Path(out) / "bench_config.txt"
+            config.write_text(f"slave_switch_interval_ms = {args.switch_interval_ms}\n")
+            argv += ["--config", str(config)]
+        slave = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        request(slave, {"command": "get_status"})  # answered once the cameras run
+        round_trips(slave, 200, status_line)  # warm up
+        idle = round_trips(slave, args.n, status_line)
+        request(slave, {"command": "start_recording"})
+        recording = round_trips(slave, args.n, status_line)
+        echo = subprocess.Popen([sys.executable, "-c", ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        bare_busy = round_trips(echo, args.n, status_line)  # the same pipe while the slave records
+        echo.stdin.close()  # type: ignore[union-attr]
+        echo.wait()
+        stopped = request(slave, {"command": "stop_recording"})
+        request(slave, {"command": "quit"})
+        slave.wait(60)
+
+    recs = stopped["data"]["recordings"]  # type: ignore[index]
+    print("get_status round trip over the slave's stdin/stdout (2 sim cameras, 1456x1088@30)")
+    print(summary("bare pipe echo, idle machine", bare_idle))
+    print(summary("slave idle", idle))
+    print(summary("bare pipe echo, slave recording", bare_busy))
+    print(summary("slave recording", recording))
+    for r in recs:
+        print(
+            f"  cam{r['camera_id']}: {r['frames']} frames, {r['hardware_drops']} drops, {r['encoder_overflows']} overflows"
+        )
+    p99_idle = statistics.quantiles(idle, n=100)[98]
+    p99_rec = statistics.quantiles(recording, n=100)[98]
+    verdict = "met" if p99_idle <= 1.0 and p99_rec <= 5.0 else "MISSED"
+    print(f"targets (p99 <= 1 ms idle, <= 5 ms recording): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
