@@ -1,13 +1,19 @@
 """One camera's pipeline: the capture loop (source -> recorder -> latest frame) and the processor
-loop (collation to the target fps, preview rendering with overlays for the latest-frame consumers)."""
+loop (collation to the target fps, preview rendering with overlays for the latest-frame consumers).
+
+The capture loop also supervises the camera: the first `warmup_frames` after every (re)start are
+skipped; a camera that raises or delivers nothing for `timeout_s` is lost: its recording closes
+the current file, and it is restarted with growing waits until frames flow again (its recording
+then continues in a new segment). Events camera_lost / camera_recovered tell subscribers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +27,7 @@ from camera_core.recording.recorder import Recorder
 from camera_core.sources.base import CameraSource
 from camera_core.sources.frame import Frame
 from camera_core.timing import BootToWallClock, DropCounter, RateMeter
+from camera_core.watchdog import RestartBackoff
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +77,10 @@ class Camera:
         target_fps: float,
         preview_size: tuple[int, int],
         style: OverlayStyle,
+        warmup_frames: int = 0,
+        timeout_s: float = 2.0,
+        restart_max_s: float = 30.0,
+        publish: Callable[..., object] | None = None,
     ) -> None:
         self.source = source
         self.recorder = recorder
@@ -88,6 +99,18 @@ class Camera:
         self.skipped = 0
         self.collated_rate = RateMeter()
         self.last_error: str | None = None
+        self.warmup_frames = warmup_frames
+        self.warmup_skipped = 0
+        self._warmup_left = warmup_frames
+        self.timeout_s = timeout_s
+        self.backoff = RestartBackoff(max_s=restart_max_s)
+        self._publish = publish
+        #: running | lost (restart attempts under way)
+        self.state = "running"
+        self.lost_count = 0
+        self.restarts = 0
+        self._last_frame_at = time.monotonic()
+        self._stop_requested = threading.Event()
         self._preview_users = 0
         self._capture_pool = ThreadPoolExecutor(1, thread_name_prefix=f"capture-cam{self.camera_id}")
         self._process_pool = ThreadPoolExecutor(1, thread_name_prefix=f"process-cam{self.camera_id}")
@@ -95,9 +118,15 @@ class Camera:
     # -- capture ---------------------------------------------------------------------------------
 
     def capture_one(self) -> Frame | None:
-        """Runs in the capture thread: read a frame, hand it to the recorder, publish it."""
-        frame = self.source.read(timeout=0.5)
+        """Runs in the capture thread: read a frame, hand it to the recorder, publish it.
+        Warm-up frames are read and dropped (None)."""
+        frame = self.source.read(timeout=min(0.5, self.timeout_s))
         if frame is None:
+            return None
+        self._last_frame_at = time.monotonic()
+        if self._warmup_left > 0:
+            self._warmup_left -= 1
+            self.warmup_skipped += 1
             return None
         self.frames_captured += 1
         self.drops.observe(frame.sensor_timestamp_ns, frame.frame_duration_us * 1000.0)
@@ -108,13 +137,77 @@ class Camera:
 
     async def capture_loop(self, stopping: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
+        self._last_frame_at = time.monotonic()
         while not stopping.is_set():
             try:
                 await loop.run_in_executor(self._capture_pool, self.capture_one)
             except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                if stopping.is_set():
+                    break
                 log.exception("cam%d: capture failed", self.camera_id)
-                await asyncio.sleep(0.1)
+                await self._recover(stopping, f"{type(exc).__name__}: {exc}")
+                continue
+            silent_s = time.monotonic() - self._last_frame_at
+            if silent_s > self.timeout_s and not stopping.is_set() and not self.source.ended():
+                await self._recover(stopping, f"no frame for {silent_s:.1f} s (camera_timeout_s {self.timeout_s:g})")
+
+    # -- supervision -----------------------------------------------------------------------------
+
+    def _emit(self, name: str, **data: object) -> None:
+        if self._publish is not None:
+            self._publish(name, camera_id=self.camera_id, **data)
+
+    async def _recover(self, stopping: asyncio.Event, why: str) -> None:
+        """The camera is lost: close its current file, restart it with backoff until a frame comes."""
+        loop = asyncio.get_running_loop()
+        lost_at = time.monotonic()
+        self.state = "lost"
+        self.lost_count += 1
+        self.last_error = why
+        log.error("cam%d: camera lost: %s; restarting it (the other cameras carry on)", self.camera_id, why)
+        self.recorder.end_segment("camera_restart")
+        self._emit("camera_lost", reason=why)
+        attempt = 0
+        while not stopping.is_set():
+            attempt += 1
+            try:
+                back = await loop.run_in_executor(self._capture_pool, self._restart_and_wait, attempt)
+                problem = "" if back else f"no frame within {self.timeout_s:g} s"
+            except Exception as exc:
+                back, problem = False, f"{type(exc).__name__}: {exc}"
+            if back:
+                downtime = time.monotonic() - lost_at
+                self.state = "running"
+                self.restarts += 1
+                self.backoff.reset()
+                log.warning(
+                    "cam%d: camera recovered after %d attempt(s), %.1f s without frames",
+                    self.camera_id,
+                    attempt,
+                    downtime,
+                )
+                self._emit("camera_recovered", attempts=attempt, downtime_s=round(downtime, 3))
+                return
+            delay = self.backoff.next_delay()
+            self.last_error = f"restart attempt {attempt} failed: {problem}"
+            log.error("cam%d: restart attempt %d failed (%s); next in %.1f s", self.camera_id, attempt, problem, delay)
+            try:
+                await asyncio.wait_for(stopping.wait(), delay)
+            except TimeoutError:
+                pass
+
+    def _restart_and_wait(self, attempt: int) -> bool:
+        """Capture thread: restart the source and read until it delivers a frame (warm-up included)."""
+        self._warmup_left = self.warmup_frames
+        self.drops = DropCounter()  # a new sensor timeline: its first gap is no drop
+        self.source.restart(attempt)
+        started = time.monotonic()
+        self._last_frame_at = started - 1e-9
+        while time.monotonic() - started < self.timeout_s and not self._stop_requested.is_set():
+            self.capture_one()
+            if self._last_frame_at >= started:
+                return True
+        return False
 
     # -- processor -------------------------------------------------------------------------------
 
@@ -200,10 +293,18 @@ class Camera:
             "duplicates": self.duplicates,
             "skipped": self.skipped,
             "last_error": self.last_error,
+            "state": self.state,
+            "lost_count": self.lost_count,
+            "restarts": self.restarts,
+            "warmup_skipped": self.warmup_skipped,
         }
         status.update(self.recorder.stats())
         status.update(self.source.status())
         return status
+
+    def request_stop(self) -> None:
+        """Any thread: end restart attempts at once (the system is stopping)."""
+        self._stop_requested.set()
 
     def shutdown_pools(self) -> None:
         self._capture_pool.shutdown(wait=True)

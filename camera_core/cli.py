@@ -17,6 +17,8 @@ TOOLS: dict[str, str] = {
     "convert": "camera_core.recording.convert:main",
     "rig": "camera_core.client.rig_cli:main",
     "report": "camera_core.report.cli:main",
+    "recover": "camera_core.recovery.tool:main",
+    "self-test": "camera_core.modes.selftest:main",
 }
 
 MODES: dict[str, str] = {
@@ -116,4 +118,6 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in TOOLS:
         return _call(TOOLS[argv[0]], argv[1:])
     settings = parse_settings(argv)
+    if settings.self_test:
+        return _call("camera_core.modes.selftest:run", settings)
     return _call(MODES[settings.mode], settings)

@@ -183,6 +183,7 @@ class Session:
                 "schema": "camera_core.session/1",
                 "session": self.directory.name,
                 "host": socket.gethostname(),
+                "pid": os.getpid(),
                 "software": software_versions(),
                 "started_at_unix": self.started_at,
                 "ended_at_unix": self.ended_at,

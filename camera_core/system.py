@@ -4,6 +4,7 @@ status and the session. Thread-safe; usable from Python code directly (a context
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -19,6 +20,7 @@ from camera_core.errors import (
     AlreadyRecordingError,
     CameraNotFoundError,
     InvalidArgumentError,
+    LowDiskSpaceError,
     NoCamerasError,
     NotRecordingError,
 )
@@ -26,6 +28,7 @@ from camera_core.events import EventBus
 from camera_core.overlay import OverlayStyle
 from camera_core.recording.h264 import H264Params
 from camera_core.recording.recorder import PyAVRecorder, Recorder, RecordingResult, RecordingTarget
+from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.session import Session
 from camera_core.snapshot import save_snapshot
 from camera_core.sources import create_sources
@@ -34,6 +37,8 @@ from camera_core.timing import BootToWallClock
 from camera_core.util.files import free_bytes
 
 log = logging.getLogger(__name__)
+
+MB = 1_000_000  #: the unit of min_free_space_mb and stop_free_space_mb
 
 
 def overlay_style(settings: Settings) -> OverlayStyle:
@@ -114,6 +119,10 @@ class CameraSystem:
         self._closed = False
         self._started_at = 0.0
         self.recordings: list[RecordingResult] = []
+        #: Sessions in output_dir that did not finish cleanly (see the `recover` tool).
+        self.unfinished_sessions: list[str] = []
+        #: Why recording last stopped on its own (disk low/full, recorder error), for get_status.
+        self.last_stop: dict[str, Any] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -125,6 +134,7 @@ class CameraSystem:
             s = self.settings
             self.session = Session.create(Path(s.output_dir), s.session_prefix, s.as_dict())
             self.session.open_log(s.log_level, self._console)
+            self._notice_unfinished_sessions()
             try:
                 self._open_cameras()
             except BaseException:
@@ -140,6 +150,18 @@ class CameraSystem:
             if s.auto_start_recording:
                 self.start_recording()
         return self
+
+    def _notice_unfinished_sessions(self) -> None:
+        assert self.session is not None
+        found = find_unfinished_sessions(Path(self.settings.output_dir), exclude=self.session.directory)
+        self.unfinished_sessions = [str(p) for p in found]
+        for folder in found:
+            message = (
+                f"unfinished session {folder.name}: it did not stop cleanly (crash or power loss); "
+                f"repair it with: python -m camera_core recover {folder}"
+            )
+            log.warning(message)
+            self.warnings.append(message)
 
     def _open_cameras(self) -> None:
         assert self.session is not None
@@ -162,16 +184,20 @@ class CameraSystem:
         style = overlay_style(self.settings)
         for source in sources:
             recorder = source.create_recorder(self.settings) or default_recorder(source, self.settings, self.clock)
-            self.cameras.append(
-                Camera(
-                    source,
-                    recorder,
-                    self.clock,
-                    target_fps=self.settings.target_fps,
-                    preview_size=self.settings.preview_size,
-                    style=style,
-                )
+            cam = Camera(
+                source,
+                recorder,
+                self.clock,
+                target_fps=self.settings.target_fps,
+                preview_size=self.settings.preview_size,
+                style=style,
+                warmup_frames=self.settings.warmup_frames,
+                timeout_s=self.settings.camera_timeout_s,
+                restart_max_s=self.settings.camera_restart_max_s,
+                publish=self.events.publish,
             )
+            recorder.set_listener(functools.partial(self._on_recording_halted, cam))
+            self.cameras.append(cam)
             info = source.info
             self.session.cameras.append(
                 {
@@ -241,6 +267,7 @@ class CameraSystem:
         assert self._stopping is not None
         self._stopping.set()
         for cam in self.cameras:
+            cam.request_stop()
             cam.source.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
@@ -283,6 +310,7 @@ class CameraSystem:
                     raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {at!r}")
                 start_ns = int(at * 1e9)
             directory = self.session.directory
+            self._check_free_space(directory)
             names = [self._basename_prefix(c) for c in cams]
             stamp = recording_stamp(directory, names)
             started = []
@@ -293,16 +321,78 @@ class CameraSystem:
                     write_csv=self.settings.enable_csv_timing_log,
                     convert_mp4=not self.settings.disable_mp4_conversion,
                     start_at_wall_ns=start_ns,
+                    segment_seconds=self.settings.segment_seconds,
+                    stop_free_bytes=int(self.settings.stop_free_space_mb * MB),
                 )
                 cam.recorder.start(target)
+                first = target.segment_files(1)
                 started.append(
                     {
                         "camera_id": cam.camera_id,
-                        "video": target.h264_path.name,
-                        "timing_csv": target.csv_path.name if target.write_csv else None,
+                        "video": first.h264_path.name,
+                        "timing_csv": first.csv_path.name if target.write_csv else None,
                     }
                 )
             return started
+
+    def _check_free_space(self, directory: Path) -> None:
+        """LowDiskSpaceError when the folder has less than min_free_space_mb free."""
+        free = free_bytes(directory)
+        need = self.settings.min_free_space_mb * MB
+        if free < need:
+            message = (
+                f"only {free / MB:.1f} MB free in {directory}; recording needs at least "
+                f"{self.settings.min_free_space_mb:g} MB (min_free_space_mb)"
+            )
+            log.error("not recording: %s", message)
+            raise LowDiskSpaceError(message)
+
+    def _on_recording_halted(self, cam: Camera, reason: str, detail: str) -> None:
+        """A recorder stopped itself (its thread calls this): tell subscribers, then finalize its
+        files (and, when the disk is low or full, every camera's) on a thread of its own."""
+        if reason in ("disk_low", "disk_full"):
+            directory = self.session.directory if self.session else Path(self.settings.output_dir)
+            self.events.publish(
+                "disk_low", camera_id=cam.camera_id, reason=reason, detail=detail, free_disk_bytes=free_bytes(directory)
+            )
+        else:
+            self.events.publish("recording_error", camera_id=cam.camera_id, detail=detail)
+        threading.Thread(
+            target=self._stop_after_halt, args=(cam, reason, detail), name="recording-auto-stop", daemon=True
+        ).start()
+
+    def _stop_after_halt(self, cam: Camera, reason: str, detail: str) -> None:
+        with self._control:
+            if self._closed or not self._started:
+                return  # stop() finalizes every file itself
+            disk = reason in ("disk_low", "disk_full")
+            cams = [c for c in self.cameras if c.recorder.active and (disk or c is cam)]
+            results: list[RecordingResult] = []
+            for c in cams:
+                try:
+                    results.append(self._finalize(c, reason))
+                except Exception:
+                    log.exception("cam%d: finalizing after %s failed", c.camera_id, reason)
+            if not results:
+                return
+            self.last_stop = {"reason": reason, "detail": detail, "time_unix": time.time()}
+            log.error("recording stopped (%s): %s", reason, detail)
+            self.events.publish(
+                "recording_stopped",
+                reason=reason,
+                detail=detail,
+                recordings=[
+                    {"camera_id": r.camera_id, "video": r.video, "frames": r.frames, "files": len(r.segments)}
+                    for r in results
+                ],
+            )
+
+    def self_test(self, seconds: float | None = None) -> dict[str, Any]:
+        """Record a short clip per camera, verify it (frames = rows, frame codes on sim cameras),
+        delete it; returns {"passed": bool, "cameras": [per-camera reports], ...}."""
+        from camera_core.selftest import run_self_test
+
+        return run_self_test(self, self.settings.self_test_seconds if seconds is None else seconds)
 
     def _basename_prefix(self, cam: Camera) -> str:
         info = cam.source.info
@@ -320,11 +410,16 @@ class CameraSystem:
             results = [self._finalize(cam) for cam in cams]
             return results
 
-    def _finalize(self, cam: Camera) -> RecordingResult:
+    def _finalize(self, cam: Camera, stop_reason: str | None = None) -> RecordingResult:
         assert self.session is not None
         result = cam.recorder.stop()
+        if stop_reason is not None and result.stop_reason == "requested":
+            result.stop_reason = stop_reason  # stopped with the others (the disk they share is low)
         self.recordings.append(result)
-        self.session.add_recording(result.as_dict())
+        try:
+            self.session.add_recording(result.as_dict())
+        except OSError as exc:  # a full disk: the entry is kept and written with the next manifest
+            log.error("manifest not written (%s); it is written again when the session ends", exc)
         return result
 
     def take_snapshot(self, camera_id: int | None = None) -> list[Path]:
@@ -366,6 +461,8 @@ class CameraSystem:
             "uptime_s": round(time.time() - self._started_at, 3) if self._started else 0.0,
             "free_disk_bytes": free_bytes(out_dir),
             "warnings": list(self.warnings),
+            "unfinished_sessions": list(self.unfinished_sessions),
+            "last_stop": self.last_stop,
             "cameras": [cam.status() for cam in self.cameras],
         }
 

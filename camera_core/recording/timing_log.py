@@ -1,13 +1,15 @@
-"""The per-frame timing CSV: one row per frame in the video, flushed and synced once a second."""
+"""The per-frame timing CSV: one row per frame in the video. Each row goes to the OS as it is
+written (a killed process loses none) and to the disk once a second (power loss loses at most the
+last second); a row that cannot be written whole (disk full) is cut off, never left half."""
 
 from __future__ import annotations
 
 import csv
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+
+from camera_core.recording.durable import DurableFile
 
 COLUMNS = (
     "frame_number",
@@ -39,50 +41,41 @@ class TimingLog:
 
     def __init__(self, path: Path | None, sync_interval_s: float = 1.0) -> None:
         self.path = path
-        self._file: TextIO | None = None
-        self._writer = None
+        self._file: DurableFile | None = None
         if path is not None:
-            self._file = path.open("w", newline="", encoding="utf-8")
-            self._writer = csv.writer(self._file, lineterminator="\n")
-            self._writer.writerow(COLUMNS)
+            self._file = DurableFile(path)
+            self._file.write((",".join(COLUMNS) + "\n").encode())
         self._sync_ns = int(sync_interval_s * 1e9)
         self._last_sync = time.monotonic_ns()
         self.rows = 0
 
     def write(self, row: TimingRow) -> None:
+        if self._file is not None:
+            self._file.write(format_row(row, time.time()).encode())
         self.rows += 1
-        if self._writer is None:
-            return
-        seq = "" if row.sensor_sequence is None else row.sensor_sequence
-        self._writer.writerow(
-            (
-                row.frame_number,
-                f"{time.time():.6f}",
-                row.sensor_timestamp_ns,
-                row.dropped_since_last,
-                row.total_hardware_drops,
-                row.wall_clock_ns,
-                row.pts_us,
-                f"{row.frame_duration_us:.3f}",
-                seq,
-            )
-        )
 
     def sync_due(self) -> bool:
         return time.monotonic_ns() - self._last_sync >= self._sync_ns
 
     def sync(self) -> None:
-        """Flush to the OS and to the disk (power-loss safety)."""
+        """Put the rows on the disk (power-loss safety); they are in the OS already."""
         self._last_sync = time.monotonic_ns()
         if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            self._file.sync()
 
-    def close(self) -> None:
+    def close(self, *, sync: bool = True) -> None:
         if self._file is not None:
-            self.sync()
-            self._file.close()
+            self._file.close(sync=sync)
             self._file = None
+
+
+def format_row(row: TimingRow, write_time_unix: float) -> str:
+    """One CSV line (numbers only, so no quoting is ever needed)."""
+    seq = "" if row.sensor_sequence is None else row.sensor_sequence
+    return (
+        f"{row.frame_number},{write_time_unix:.6f},{row.sensor_timestamp_ns},{row.dropped_since_last},"
+        f"{row.total_hardware_drops},{row.wall_clock_ns},{row.pts_us},{row.frame_duration_us:.3f},{seq}\n"
+    )
 
 
 def read_timing_csv(path: Path) -> list[dict[str, str]]:

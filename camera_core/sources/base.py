@@ -67,3 +67,17 @@ class CameraSource(ABC):
     def status(self) -> dict[str, object]:
         """Backend-specific status fields for get_status."""
         return {}
+
+    def restart(self, attempt: int) -> None:
+        """Bring a lost camera back (called from the capture thread, `attempt` counts from 1):
+        stop and start; from the second attempt on, close and open it as well."""
+        self.stop()
+        if attempt > 1:
+            self.close()
+            self.open()
+        self.start()
+
+    def ended(self) -> bool:
+        """True for a finite source (a replayed file) that has delivered its last frame: no more
+        frames is then not a failure and the camera is not restarted."""
+        return bool(getattr(self, "finished", False))

@@ -7,6 +7,7 @@ is never delivered and its gap shows in the timestamps, as on a real sensor.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ class SimParams:
     clock_drift_ppm: float = 0.0
     #: Sequence numbers that are never delivered, on top of the random ones (tests, fault injection).
     drop_sequences: frozenset[int] = frozenset()
+    #: Fault injection, once per source: after this many frames since start() the camera stops
+    #: delivering (stall) or read() raises (error) until it is restarted. 0 = never.
+    stall_after_frames: int = 0
+    error_after_frames: int = 0
 
 
 def boottime_ns() -> int:
@@ -100,6 +105,10 @@ class SimSource(CameraSource):
         self._stop_event = threading.Event()
         self.delivered = 0
         self.dropped_sequences: list[int] = []
+        self.faults_injected = 0
+        self._since_start = 0
+        self._fault_done = False
+        self._stalled = False
 
     @property
     def info(self) -> CameraInfo:
@@ -116,6 +125,8 @@ class SimSource(CameraSource):
         self._next_seq = 0
         self._pending = None
         self._t0 = boottime_ns()
+        self._since_start = 0
+        self._stalled = False  # a restart cures a stall
         self._running = True
 
     def stop(self) -> None:
@@ -146,8 +157,29 @@ class SimSource(CameraSource):
             jitter = self._jitter_rng.uniform(-self.params.jitter_us, self.params.jitter_us) * 1000.0
         return self._t0 + round(sequence * self._period_ns + jitter)
 
+    def _inject_fault(self, timeout: float) -> bool:
+        """True when this read is stalled; raises when the injected error is due."""
+        p = self.params
+        if self._stalled:
+            self._stop_event.wait(timeout)
+            return True
+        if self._fault_done:
+            return False
+        if p.error_after_frames and self._since_start >= p.error_after_frames:
+            self._fault_done = True
+            self.faults_injected += 1
+            raise RuntimeError(f"simulated camera error after {self._since_start} frames (sim_error_after_frames)")
+        if p.stall_after_frames and self._since_start >= p.stall_after_frames:
+            self._fault_done, self._stalled = True, True
+            self.faults_injected += 1
+            self._stop_event.wait(timeout)
+            return True
+        return False
+
     def read(self, timeout: float = 1.0) -> Frame | None:
         if not self._running or self._texture is None:
+            return None
+        if self._inject_fault(timeout):
             return None
         seq = self._next_delivered()
         due = self._t0 + round(seq * self._period_ns)
@@ -161,6 +193,7 @@ class SimSource(CameraSource):
         self._next_seq, self._pending = seq + 1, None
         image = self._texture.render(seq)
         self.delivered += 1
+        self._since_start += 1
         return Frame(
             camera_id=self.camera_id,
             image=image,
@@ -172,7 +205,11 @@ class SimSource(CameraSource):
         )
 
     def status(self) -> dict[str, object]:
-        return {"injected_drops": len(self.dropped_sequences), "realtime": self.paced}
+        return {
+            "injected_drops": len(self.dropped_sequences),
+            "realtime": self.paced,
+            "injected_faults": self.faults_injected,
+        }
 
 
 def sim_params_from_settings(settings: Settings) -> SimParams:
@@ -197,4 +234,9 @@ def create_sim_sources(settings: Settings) -> list[CameraSource]:
             f"{params.jitter_us} µs is too close to half a frame period",
             f"less than {0.4e6 / params.fps:.0f} µs at {params.fps} fps",
         )
-    return [SimSource(i, params) for i in range(settings.sim_cameras)]
+    faulty = dataclasses.replace(
+        params,
+        stall_after_frames=settings.sim_stall_after_frames,
+        error_after_frames=settings.sim_error_after_frames,
+    )
+    return [SimSource(i, faulty if i == settings.sim_fault_camera else params) for i in range(settings.sim_cameras)]

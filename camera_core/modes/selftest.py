@@ -1,0 +1,39 @@
+"""`--self-test` (or `python -m camera_core self-test [flags]`): start the cameras, record a short
+clip per camera, verify and delete it, print pass/fail per camera; exit 0 when all passed, else 1."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from camera_core.config.settings import Settings
+from camera_core.modes.runner import ModeContext, run_mode
+
+
+def print_report(report: dict[str, Any], out: Any) -> None:
+    for cam in report["cameras"]:
+        verdict = "PASS" if cam["passed"] else "FAIL"
+        line = f"self-test cam{cam['camera_id']}: {verdict}  {cam['frames']} frames, {cam['rows']} timing rows"
+        if cam.get("problems"):
+            line += "  (" + "; ".join(cam["problems"]) + ")"
+        print(line, file=out)
+    print(f"self-test: {'PASS' if report['passed'] else 'FAIL'}", file=out)
+    print(json.dumps(report), file=out)
+    out.flush()
+
+
+def self_test_body(ctx: ModeContext) -> int:
+    report = ctx.system.self_test(ctx.system.settings.self_test_seconds)
+    print_report(report, ctx.stdout)
+    return 0 if report["passed"] else 1
+
+
+def run(settings: Settings) -> int:
+    settings = settings.replace(self_test=False, auto_start_recording=False, show_preview=False, duration=0.0)
+    return run_mode(settings, self_test_body)
+
+
+def main(argv: list[str]) -> int:
+    from camera_core.cli import parse_settings
+
+    return run(parse_settings(argv))

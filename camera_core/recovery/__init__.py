@@ -1,0 +1,1 @@
+"""After a crash or power loss: find unfinished sessions and repair them (`recover` tool)."""

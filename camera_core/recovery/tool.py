@@ -1,0 +1,245 @@
+"""`python -m camera_core recover SESSION_DIR`: repair a session that did not stop cleanly (SIGKILL,
+power loss, a crash): every .h264 made consistent with its timing CSV (repair.py), MP4s rebuilt when
+the session wanted them, the manifest's recordings rebuilt from the files and the session marked
+complete, with a report of everything that was done."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from camera_core.recording.convert import convert_file
+from camera_core.recording.remux import RemuxError, mp4_pts_us
+from camera_core.recording.segment import file_entry
+from camera_core.recording.timing_log import read_timing_csv
+from camera_core.recovery.repair import FileRepair, repair_pair
+from camera_core.session import MANIFEST_NAME
+from camera_core.util.files import write_json_atomic
+
+#: cam{N}_{W}x{H}_{FPS}fps_{STAMP}[_segNNNN]
+STEM_RE = re.compile(
+    r"^(?P<take>cam(?P<cam>\d+)_(?P<w>\d+)x(?P<h>\d+)_(?P<fps>[\d.]+)fps_(?P<stamp>\d{8}_\d{6}(?:_\d+)?))"
+    r"(?:_seg(?P<seg>\d{4}))?$"
+)
+
+
+def timing_csv_of(video: Path) -> Path:
+    return video.with_name(video.stem + "_frame_timing.csv")
+
+
+def load_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def wants_mp4(manifest: dict[str, Any]) -> bool:
+    config = manifest.get("config") or {}
+    return config.get("disable_mp4_conversion") is False
+
+
+def settle_mp4(h264: Path, log: list[str]) -> bool:
+    """An .mp4 beside an .h264 was verified before it got its name (remux.py), unless its frames
+    disagree with the CSV: then the .mp4 goes and the .h264 stays. True when the .h264 was removed."""
+    mp4 = h264.with_suffix(".mp4")
+    if not mp4.exists():
+        return False
+    csv_path = timing_csv_of(h264)
+    rows = len(read_timing_csv(csv_path)) if csv_path.exists() else -1
+    try:
+        frames = len(mp4_pts_us(mp4))
+    except Exception:
+        frames = -2
+    if frames == rows:
+        h264.unlink()
+        log.append(f"{h264.name}: removed, its verified {mp4.name} holds all {frames} frames")
+        return True
+    mp4.unlink()
+    log.append(f"{mp4.name}: removed ({frames} frames, {rows} rows); rebuilt from the .h264")
+    return False
+
+
+def segment_entry(video: Path, index: int, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """A manifest segment entry built from the files (as the recorder writes it)."""
+    csv_path = timing_csv_of(video)
+    rows = read_timing_csv(csv_path) if csv_path.exists() else []
+    first, last = (rows[0], rows[-1]) if rows else ({}, {})
+    fps = float(STEM_RE.match(video.stem).group("fps")) if STEM_RE.match(video.stem) else 0.0  # type: ignore[union-attr]
+    first_ns = int(first["sensor_timestamp_ns"]) if rows else None
+    last_ns = int(last["sensor_timestamp_ns"]) if rows else None
+    reason = "start"
+    if index > 1:
+        reason = "camera_restart"
+        prev_ns, period = (previous or {}).get("last_sensor_timestamp_ns"), float(first.get("frame_duration_us") or 0)
+        if prev_ns is not None and first_ns is not None and 0 < first_ns - prev_ns < 10 * period * 1000:
+            reason = "time"
+    duration = (last_ns - first_ns) / 1e9 + (1.0 / fps if fps else 0.0) if rows else 0.0  # type: ignore[operator]
+    return {
+        "index": index,
+        "video": video.name,
+        "timing_csv": csv_path.name if csv_path.exists() else None,
+        "container": video.suffix.lstrip("."),
+        "split_reason": reason,
+        "frames": len(rows),
+        "hardware_drops": sum(int(r["dropped_since_last"]) for r in rows),
+        "first_sensor_timestamp_ns": first_ns,
+        "last_sensor_timestamp_ns": last_ns,
+        "first_wall_clock_ns": int(first["wall_clock_ns"]) if rows else None,
+        "duration_s": round(duration, 6),
+        "files": [file_entry(p) for p in (video, csv_path) if p.exists()],
+        "errors": [],
+        "_write_times": (float(first["write_time_unix"]), float(last["write_time_unix"])) if rows else None,
+    }
+
+
+def recording_entry(take: str, videos: list[Path], encoder: str) -> dict[str, Any]:
+    m = STEM_RE.match(videos[0].stem)
+    assert m is not None
+    segments: list[dict[str, Any]] = []
+    for i, video in enumerate(videos, start=1):
+        segments.append(segment_entry(video, i, segments[-1] if segments else None))
+    times = [s.pop("_write_times") for s in segments]
+    times = [t for t in times if t]
+    first, last = segments[0], segments[-1]
+    return {
+        "camera_id": int(m.group("cam")),
+        "basename": take,
+        "video": first["video"],
+        "timing_csv": first["timing_csv"],
+        "container": first["container"],
+        "frames": sum(s["frames"] for s in segments),
+        "hardware_drops": sum(s["hardware_drops"] for s in segments),
+        "encoder_overflows": None,
+        "first_sensor_timestamp_ns": first["first_sensor_timestamp_ns"],
+        "last_sensor_timestamp_ns": last["last_sensor_timestamp_ns"],
+        "first_wall_clock_ns": first["first_wall_clock_ns"],
+        "duration_s": round(sum(s["duration_s"] for s in segments), 6),
+        "width": int(m.group("w")),
+        "height": int(m.group("h")),
+        "fps": float(m.group("fps")),
+        "encoder": encoder,
+        "started_at_unix": times[0][0] if times else None,
+        "stopped_at_unix": times[-1][1] if times else None,
+        "files": [f for s in segments for f in s["files"]],
+        "errors": [],
+        "segments": segments,
+        "stop_reason": "recovered",
+    }
+
+
+def segment_sort_key(video: Path) -> tuple[str, int]:
+    m = STEM_RE.match(video.stem)
+    assert m is not None
+    return m.group("take"), int(m.group("seg") or 1)
+
+
+def recover_session(folder: Path, *, mp4: bool | None = None) -> dict[str, Any]:
+    """Repair every recording in `folder` and rebuild its manifest; returns the report."""
+    manifest = load_manifest(folder)
+    convert = wants_mp4(manifest) if mp4 is None else mp4
+    actions: list[str] = []
+    repairs: list[FileRepair] = []
+    failures: list[str] = []
+    for part in sorted(folder.glob("*.part")) + sorted(folder.glob("*.tmp")):
+        part.unlink()
+        actions.append(f"{part.name}: unfinished temporary file removed")
+    for scratch in sorted(folder.glob("self_test_*")):
+        if scratch.is_dir():
+            shutil.rmtree(scratch)
+            actions.append(f"{scratch.name}: interrupted self-test clip removed")
+    for h264 in sorted(folder.glob("*.h264")):
+        if settle_mp4(h264, actions):
+            continue
+        try:
+            repair = repair_pair(h264, timing_csv_of(h264))
+        except Exception as exc:
+            failures.append(f"{h264.name}: cannot be read as H.264 ({type(exc).__name__}: {exc}); left as it is")
+            continue
+        repairs.append(repair)
+        actions.extend(f"{h264.name}: {a}" for a in repair.actions)
+        if convert and repair.frames and timing_csv_of(h264).exists():
+            try:
+                mp4_path = convert_file(h264)
+                actions.append(f"{h264.name}: converted to {mp4_path.name} ({repair.frames} frames, .h264 removed)")
+            except RemuxError as exc:
+                failures.append(f"{h264.name}: MP4 conversion failed, .h264 kept: {exc}")
+    # Rebuild the recordings: the manifest's finished entries stay, every other take is built from its files.
+    known = {r.get("basename") for r in manifest.get("recordings", []) if isinstance(r, dict)}
+    videos = [p for p in folder.iterdir() if p.suffix in (".h264", ".mp4") and STEM_RE.match(p.stem)]
+    takes: dict[str, list[Path]] = {}
+    for video in sorted(videos, key=segment_sort_key):
+        takes.setdefault(segment_sort_key(video)[0], []).append(video)
+    encoders = {c.get("camera_id"): c.get("encoder", "") for c in manifest.get("cameras", []) if isinstance(c, dict)}
+    rebuilt = []
+    for take, files in takes.items():
+        if take in known:
+            continue
+        entry = recording_entry(take, files, str(encoders.get(int(STEM_RE.match(take).group("cam")), "")))  # type: ignore[union-attr]
+        rebuilt.append(entry)
+        actions.append(f"{take}: manifest entry rebuilt ({entry['frames']} frames in {len(files)} file(s))")
+    was_complete = manifest.get("complete") is True
+    manifest.setdefault("schema", "camera_core.session/1")
+    manifest.setdefault("session", folder.name)
+    manifest["recordings"] = [r for r in manifest.get("recordings", []) if isinstance(r, dict)] + rebuilt
+    manifest["recordings"].sort(key=lambda r: (r.get("started_at_unix") or 0, r.get("camera_id") or 0))
+    manifest["complete"] = True
+    if not manifest.get("ended_at_unix"):
+        ends = [r.get("stopped_at_unix") for r in manifest["recordings"] if r.get("stopped_at_unix")]
+        manifest["ended_at_unix"] = max(ends) if ends else time.time()
+    report = {
+        "session": str(folder),
+        "was_complete": was_complete,
+        "recovered_at_unix": time.time(),
+        "files": [r.as_dict() for r in repairs],
+        "actions": actions,
+        "failures": failures,
+    }
+    manifest["recovery"] = {k: v for k, v in report.items() if k != "session"}
+    write_json_atomic(folder / MANIFEST_NAME, manifest)
+    return report
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m camera_core recover", description=__doc__)
+    parser.add_argument("sessions", nargs="+", type=Path, help="session folders")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--mp4",
+        dest="mp4",
+        action="store_const",
+        const=True,
+        help="convert to MP4 (default: as the session was configured)",
+    )
+    group.add_argument("--no-mp4", dest="mp4", action="store_const", const=False, help="keep the .h264 files")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    code = 0
+    for folder in args.sessions:
+        if not folder.is_dir():
+            print(f"recover: {folder}: not a folder", file=sys.stderr)
+            code = 2
+            continue
+        report = recover_session(folder, mp4=args.mp4)
+        if args.json:
+            print(json.dumps(report))
+        else:
+            print(f"{folder}: {'was complete' if report['was_complete'] else 'unfinished'}; recovered")
+            for f in report["files"]:
+                print(
+                    f"  {f['video']}: {f['frames']} frames = rows (found {f['frames_found']} frames, {f['rows_found']} rows)"
+                )
+            for a in report["actions"]:
+                print(f"  {a}")
+        for failure in report["failures"]:
+            print(f"recover: {failure}", file=sys.stderr)
+        if report["failures"]:
+            code = max(code, 1)
+    return code
