@@ -86,6 +86,9 @@ class Settings:
         3, "Camera discovery attempts before NO_CAMERAS", flags=("--discovery-retry",), lo=1, hi=100
     )
     discovery_retry_delay: float = _opt(1.0, "Seconds between discovery attempts", lo=0, hi=60)
+    picamera2_buffer_count: int = _opt(
+        8, "Buffers per stream and Pi camera (fewer if the Pi reports Errno 12, out of CMA memory)", lo=3, hi=32
+    )
     sim_cameras: int = _opt(2, "Number of simulated cameras", flags=("--sim-cameras",), lo=1, hi=16)
     sim_drop_rate: float = _opt(0.0, "Probability that a simulated sensor frame is dropped", lo=0, hi=0.9)
     sim_jitter_us: float = _opt(0.0, "Random timestamp jitter of simulated frames, microseconds", lo=0, hi=1e6)

@@ -32,6 +32,9 @@ def resolve_backend(settings: Settings, warnings: list[str]) -> str:
     """The backend to use; `auto` is picamera2 where it imports, else sim (with a warning)."""
     if settings.camera_backend != "auto":
         return settings.camera_backend
+    from camera_core.sources.picamera2_source import apply_libcamera_log_level
+
+    apply_libcamera_log_level(settings.libcamera_log_level)  # before picamera2 is first imported
     if picamera2_available():
         return "picamera2"
     message = "picamera2 is not available here: using simulated cameras (backend sim)"

@@ -1,0 +1,425 @@
+"""Raspberry Pi CSI cameras through picamera2/libcamera: discovery, the video configuration, the
+newest frame for the capture loop (copied out, buffer released at once), and per-frame sensor stats.
+
+picamera2 is imported only inside `create_picamera2_sources`, after LIBCAMERA_LOG_LEVELS is set.
+Recording runs on picamera2's own encoder (see recording/picamera2_recorder.py); this source owns
+the camera's single `pre_callback`, which counts every sensor frame and lets the recorder number,
+burn in and gate the frames it records.
+
+Threads: `read()` runs in the capture thread; `_pre_callback` runs in picamera2's camera loop
+thread, which must never wait on anything slow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from camera_core.errors import CameraBusyError, NoCamerasError
+from camera_core.sources.base import CameraInfo, CameraSource
+from camera_core.sources.frame import Frame
+from camera_core.timing import DropCounter, RateMeter
+
+if TYPE_CHECKING:
+    from camera_core.config.settings import Settings
+    from camera_core.recording.picamera2_recorder import Picamera2Recorder
+    from camera_core.recording.recorder import Recorder
+
+log = logging.getLogger(__name__)
+
+#: The sensor the resolution presets were made for: any preset size is used as it is.
+NATIVE_MODEL = "imx296"
+#: FrameWallClock below this is in microseconds (RPi libcamera before v0.5.2+rpt20250903).
+WALL_CLOCK_US_LIMIT = 10**17
+
+
+def apply_libcamera_log_level(level: str) -> None:
+    """libcamera reads LIBCAMERA_LOG_LEVELS when it starts, so this must run before picamera2 is
+    imported. libcamera writes its log to stderr, which the CLI sends to session.log."""
+    os.environ["LIBCAMERA_LOG_LEVELS"] = f"*:{level}"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPlan:
+    """What to ask the camera for: the main (recording) size, the sensor mode, the frame rate."""
+
+    main_size: tuple[int, int]
+    lores_size: tuple[int, int]
+    sensor: dict[str, Any]
+    fps: float
+    note: str = ""
+
+
+def even(n: float) -> int:
+    return max(2, int(n) & ~1)
+
+
+def plan_video(
+    model: str, modes: list[dict[str, Any]], size: tuple[int, int], preview: tuple[int, int], fps: float
+) -> VideoPlan:
+    """The main stream at the preset size on the IMX296; on another sensor the sensor mode nearest
+    to the preset size (among those fast enough for `fps`) and the largest size of that mode's
+    aspect ratio that fits the preset box. The lores (preview) stream is never larger than main."""
+    width, height = even(size[0]), even(size[1])
+    fast_enough = [m for m in modes if float(m.get("fps") or 0) >= fps - 0.01]
+    mode_fps = max((float(m.get("fps") or 0) for m in modes), default=0.0)
+    note = ""
+    if modes and not fast_enough:
+        note = f"no sensor mode reaches {fps:g} fps; the fastest gives {mode_fps:g} fps"
+    if model.lower().startswith(NATIVE_MODEL) or not modes:
+        main = (width, height)
+        sensor: dict[str, Any] = {}
+        best_fps = max((float(m.get("fps") or 0) for m in modes), default=fps)
+    else:
+        candidates = fast_enough or modes
+
+        def distance(mode: dict[str, Any]) -> tuple[float, float]:
+            mw, mh = mode["size"]
+            return (abs(mw - width) + abs(mh - height), -float(mode.get("fps") or 0))
+
+        mode = min(candidates, key=distance)
+        mw, mh = mode["size"]
+        scale = min(width / mw, height / mh, 1.0)
+        main = (even(mw * scale), even(mh * scale))
+        sensor = {"output_size": tuple(mode["size"]), "bit_depth": mode["bit_depth"]}
+        best_fps = float(mode.get("fps") or fps)
+        if main != (width, height):
+            note = (note + "; " if note else "") + (
+                f"{model} has no {width}x{height} mode: sensor mode {mw}x{mh} is used, recording at {main[0]}x{main[1]}"
+            )
+    lores = (min(even(preview[0]), main[0]), min(even(preview[1]), main[1]))
+    return VideoPlan(main, lores, sensor, min(fps, best_fps) if best_fps else fps, note)
+
+
+def yuv420_to_i420(buf: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A tight I420 copy (h*3//2, w) of a picamera2 YUV420 array (h*3//2, stride) whose rows may be
+    padded; the chroma planes have half the stride."""
+    stride = buf.shape[1]
+    if stride == width:
+        return np.array(buf[: height * 3 // 2], dtype=np.uint8, copy=True)
+    out = np.empty((height * 3 // 2, width), dtype=np.uint8)
+    out[:height] = buf[:height, :width]
+    chroma = buf[height : height * 3 // 2].reshape(height, stride // 2)
+    hw, quarter = height * width, (height // 2) * (width // 2)
+    flat = out.reshape(-1)
+    flat[hw : hw + quarter].reshape(height // 2, width // 2)[:] = chroma[: height // 2, : width // 2]
+    flat[hw + quarter :].reshape(height // 2, width // 2)[:] = chroma[height // 2 :, : width // 2]
+    return out
+
+
+def wall_clock_ns(metadata: dict[str, Any]) -> int | None:
+    """FrameWallClock in ns; older RPi libcamera gives µs, told apart by magnitude."""
+    value = metadata.get("FrameWallClock")
+    if not value:
+        return None
+    value = int(value)
+    return value * 1000 if value < WALL_CLOCK_US_LIMIT else value
+
+
+class SensorStats:
+    """Counts every frame the camera delivers (all pass pre_callback), so drops and the hardware
+    rate are exact even when the capture loop takes only the newest frame."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.drops = DropCounter()
+        self.rate = RateMeter()
+
+    def observe(self, sensor_ns: int, frame_duration_us: float) -> None:
+        self.frames += 1
+        self.drops.observe(sensor_ns, frame_duration_us * 1000.0)
+        self.rate.add(sensor_ns)
+
+
+class Picamera2Source(CameraSource):
+    """One CSI camera: a Picamera2 with main (YUV420, recording size) and lores (preview) streams."""
+
+    def __init__(self, camera_id: int, picamera2: ModuleType, camera_info: dict[str, Any], settings: Settings) -> None:
+        self.camera_id = camera_id
+        self.paced = True
+        self._p2 = picamera2
+        self._global_info = camera_info
+        self._settings = settings
+        self.picam2: Any = None
+        self.plan: VideoPlan | None = None
+        self._info: CameraInfo | None = None
+        self._encoder_label = ""
+        self.recorder: Picamera2Recorder | None = None
+        self.stats = SensorStats()
+        self._lock = threading.Lock()
+        self._running = False
+        self._pending: Any = None  # the outstanding capture_request job
+        self._completed: queue.Queue[Any] = queue.Queue()
+        self.read_timeouts = 0
+
+    @property
+    def model(self) -> str:
+        return str(self._global_info.get("Model", "unknown"))
+
+    @property
+    def info(self) -> CameraInfo:
+        if self._info is None:
+            width, height = self._settings.frame_size
+            return CameraInfo(self.camera_id, "picamera2", self.model, width, height, self._settings.target_fps, "I420")
+        return self._info
+
+    def describe(self) -> str:
+        return f"camera {self.camera_id} ({self.model}, {self._global_info.get('Id', '?')})"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open and configure the camera; a camera that cannot be acquired is CAMERA_BUSY."""
+        if self.picam2 is not None:
+            return
+        try:
+            self.picam2 = self._p2.Picamera2(self.camera_id)
+        except RuntimeError as exc:
+            cause = exc.__cause__ or exc.__context__
+            detail = f"{exc}" + (f" ({cause})" if cause else "")
+            raise CameraBusyError(
+                f"{self.describe()} could not be opened: {detail}. It is busy (another process such as "
+                "rpicam-vid or a stale camera_core holds it) or failing (cable, power)."
+            ) from exc
+        try:
+            self._configure()
+        except BaseException:
+            self.close()
+            raise
+
+    def _configure(self) -> None:
+        s = self._settings
+        modes: list[dict[str, Any]] = []
+        if not self.model.lower().startswith(NATIVE_MODEL):
+            modes = list(self.picam2.sensor_modes)  # re-configures the camera: only before start
+        plan = plan_video(self.model, modes, s.frame_size, s.preview_size, s.target_fps)
+        if plan.note:
+            log.warning("cam%d: %s", self.camera_id, plan.note)
+        duration_us = int(1e6 / plan.fps)
+        config = self.picam2.create_video_configuration(
+            main={"size": plan.main_size, "format": "YUV420"},
+            lores={"size": plan.lores_size, "format": "YUV420"},
+            raw=None,
+            buffer_count=s.picamera2_buffer_count,
+            controls={"FrameDurationLimits": (duration_us, duration_us)},
+            display=None,
+            encode="main",
+            sensor=plan.sensor,
+        )
+        self.picam2.configure(config)
+        fps = self._cap_fps(plan.fps)
+        plan = VideoPlan(plan.main_size, plan.lores_size, plan.sensor, fps, plan.note)
+        actual = self.picam2.camera_configuration()
+        main = tuple(actual["main"]["size"])
+        lores = tuple(actual["lores"]["size"])
+        self.plan = VideoPlan(main, lores, plan.sensor, plan.fps, plan.note)  # type: ignore[arg-type]
+        from camera_core.recording.picamera2_recorder import encoder_label
+
+        self._encoder_label = encoder_label(self._p2)
+        self._info = CameraInfo(
+            camera_id=self.camera_id,
+            backend="picamera2",
+            model=self.model,
+            width=int(main[0]),
+            height=int(main[1]),
+            fps=plan.fps,
+            pixel_format="I420",
+            location=str(self._global_info.get("Id", "")),
+            encoder=self._encoder_label,
+        )
+        log.info(
+            "cam%d: %s configured: main %dx%d YUV420, lores %dx%d, %.2f fps, %d buffers, sensor %s, encoder %s",
+            self.camera_id,
+            self.model,
+            main[0],
+            main[1],
+            lores[0],
+            lores[1],
+            plan.fps,
+            s.picamera2_buffer_count,
+            actual.get("sensor"),
+            self._encoder_label,
+        )
+
+    def _cap_fps(self, fps: float) -> float:
+        """The target fps, or the configured sensor mode's maximum when that is lower."""
+        limits = self.picam2.camera_controls.get("FrameDurationLimits")
+        if not limits or not limits[0]:
+            return fps
+        fastest = 1e6 / float(limits[0])
+        if fps <= fastest + 0.01:
+            return fps
+        log.warning("cam%d: %s reaches %.2f fps at most here, not %g", self.camera_id, self.model, fastest, fps)
+        duration_us = int(limits[0])
+        self.picam2.set_controls({"FrameDurationLimits": (duration_us, duration_us)})
+        return round(fastest, 2)
+
+    def start(self) -> None:
+        with self._lock:
+            if self._running:
+                return
+            self.picam2.pre_callback = self._pre_callback
+            self.picam2.start()
+            self._running = True
+
+    def stop(self) -> None:
+        with self._lock:
+            if not self._running:
+                return
+            self._running = False
+            # A capture job still waiting would keep stop() waiting behind it forever.
+            self.picam2.cancel_all_and_flush()
+            self._pending = None
+            self.picam2.stop()
+            self.picam2.pre_callback = None
+            self._release_completed()
+
+    def close(self) -> None:
+        if self.recorder is not None and self.recorder.active:
+            log.warning("cam%d: closed while recording: stopping the recording first", self.camera_id)
+            try:
+                self.recorder.stop()
+            except Exception:
+                log.exception("cam%d: stopping the recording failed", self.camera_id)
+        try:
+            self.stop()
+        finally:
+            picam2, self.picam2 = self.picam2, None
+            if picam2 is not None:
+                picam2.close()
+                log.info("cam%d: closed", self.camera_id)
+
+    def _release_completed(self) -> None:
+        while True:
+            try:
+                job = self._completed.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                job.get_result(timeout=0).release()
+            except Exception:
+                pass
+
+    # -- camera loop thread ----------------------------------------------------------------------
+
+    def _pre_callback(self, request: Any) -> None:
+        """Every delivered frame, before it is copied or encoded: stats, then the recorder."""
+        metadata = request.get_metadata()
+        sensor_ns = int(metadata["SensorTimestamp"])
+        duration_us = float(metadata.get("FrameDuration") or 1e6 / self.info.fps)
+        self.stats.observe(sensor_ns, duration_us)
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.on_request(request, metadata, sensor_ns, duration_us, wall_clock_ns(metadata))
+
+    # -- capture thread --------------------------------------------------------------------------
+
+    def read(self, timeout: float = 1.0) -> Frame | None:
+        """The next frame picamera2 hands out (the newest completed one), copied out of the camera
+        buffers, which go back to the camera at once."""
+        with self._lock:
+            if not self._running:
+                return None
+            if self._pending is None:
+                self._pending = self.picam2.capture_request(signal_function=self._completed.put)
+        try:
+            job = self._completed.get(timeout=timeout)
+        except queue.Empty:
+            self.read_timeouts += 1
+            return None
+        with self._lock:
+            self._pending = None
+        request = job.get_result(timeout=0)
+        try:
+            return self._copy_frame(request)
+        finally:
+            request.release()
+
+    def _copy_frame(self, request: Any) -> Frame:
+        assert self.plan is not None
+        metadata = request.get_metadata()
+        (mw, mh), (lw, lh) = self.plan.main_size, self.plan.lores_size
+        with self._p2.MappedArray(request, "main", write=False) as m:
+            image = yuv420_to_i420(m.array, mw, mh)
+        with self._p2.MappedArray(request, "lores", write=False) as m:
+            lores = yuv420_to_i420(m.array, lw, lh)
+        sensor_ns = int(metadata["SensorTimestamp"])
+        return Frame(
+            camera_id=self.camera_id,
+            image=image,
+            pixel_format="I420",
+            sensor_timestamp_ns=sensor_ns,
+            frame_duration_us=float(metadata.get("FrameDuration") or 1e6 / self.info.fps),
+            wall_clock_ns=wall_clock_ns(metadata),
+            lores=lores,
+            arrival_ns=time.monotonic_ns(),
+            extra={k: metadata[k] for k in ("ExposureTime", "AnalogueGain") if k in metadata},
+        )
+
+    # -- recording and status --------------------------------------------------------------------
+
+    def create_recorder(self, settings: Settings) -> Recorder | None:
+        from camera_core.recording.picamera2_recorder import Picamera2Recorder
+        from camera_core.system import overlay_style
+
+        self.recorder = Picamera2Recorder(
+            self, settings, style=overlay_style(settings) if settings.show_frame_number else None
+        )
+        return self.recorder
+
+    def encoder_class(self) -> type:
+        return self._p2.encoders.H264Encoder  # type: ignore[no-any-return]
+
+    def status(self) -> dict[str, object]:
+        """Sensor-level counts from every delivered frame (the capture loop may skip frames)."""
+        return {
+            "hardware_drops": self.stats.drops.total,
+            "hardware_fps": round(self.stats.rate.fps, 2),
+            "sensor_frames": self.stats.frames,
+            "read_timeouts": self.read_timeouts,
+            "encoder": self._encoder_label,
+        }
+
+
+def discover(picamera2: ModuleType, attempts: int, delay_s: float) -> list[dict[str, Any]]:
+    """Picamera2.global_camera_info(), retried; NoCamerasError when it stays empty."""
+    for attempt in range(1, attempts + 1):
+        cameras = list(picamera2.Picamera2.global_camera_info())
+        if cameras:
+            for i, cam in enumerate(cameras):
+                log.info("picamera2 camera %d: %s", i, cam)
+            return cameras
+        log.warning("picamera2 found no camera (attempt %d of %d)", attempt, attempts)
+        if attempt < attempts:
+            time.sleep(delay_s)
+            manager = getattr(picamera2.Picamera2, "_cm", None)
+            if manager is not None and not getattr(manager, "cameras", True) and hasattr(manager, "reset"):
+                manager.reset()  # a fresh libcamera CameraManager enumerates the cameras again
+    raise NoCamerasError(
+        f"picamera2 found no camera after {attempts} attempt(s): check the ribbon cable, "
+        "`rpicam-hello --list-cameras`, and camera_auto_detect/dtoverlay in config.txt"
+    )
+
+
+def import_picamera2(settings: Settings) -> ModuleType:
+    apply_libcamera_log_level(settings.libcamera_log_level)
+    module = importlib.import_module("picamera2")
+    importlib.import_module("picamera2.encoders")
+    importlib.import_module("picamera2.outputs")
+    return module
+
+
+def create_picamera2_sources(settings: Settings) -> list[CameraSource]:
+    """One source per camera found. They are opened (and closed again on any failure) by the system."""
+    picamera2 = import_picamera2(settings)
+    cameras = discover(picamera2, settings.discovery_retry, settings.discovery_retry_delay)
+    return [Picamera2Source(i, picamera2, info, settings) for i, info in enumerate(cameras)]
