@@ -298,6 +298,16 @@ class Picamera2Source(CameraSource):
                 picam2.close()
                 log.info("cam%d: closed", self.camera_id)
 
+    def restart(self, attempt: int) -> None:
+        """Stop and start; close and reopen (from the second attempt) only when not recording,
+        since the recording's encoder belongs to this Picamera2. Frames lost meanwhile show as a
+        timestamp gap (drops) in the same file."""
+        if self.recorder is not None and self.recorder.active:
+            self.stop()
+            self.start()
+        else:
+            super().restart(attempt)
+
     def _release_completed(self) -> None:
         while True:
             try:
