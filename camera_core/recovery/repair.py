@@ -3,8 +3,8 @@ that have a row, or the CSV cut back to the frames the .h264 holds whole.
 
 Why it is enough: the recorder writes a frame's packet before its row, each straight to the OS, so
 after a killed process every row's frame is in the file (the file may hold a frame or a part of one
-more). After a power loss either file may be ahead; when the rows are, the file's last frame may be
-cut short, so it is dropped too."""
+more). After a power loss either file may be ahead and the last frame may be cut short: the frames
+from the last keyframe on are decoded with strict error detection, and a torn frame is dropped."""
 
 from __future__ import annotations
 
@@ -35,13 +35,36 @@ class FileRepair:
         }
 
 
-def packet_offsets(h264: Path) -> list[int]:
-    """The byte offset of every frame (access unit) of a raw H.264 file."""
+def whole_frames(h264: Path) -> tuple[list[int], int]:
+    """(byte offset of every frame of a raw H.264 file, how many leading frames are whole).
+
+    Only the last group of pictures is decoded (every keyframe carries SPS/PPS), strictly, so a
+    frame cut short by a crash shows as a decode error."""
     if h264.stat().st_size == 0:
-        return []
+        return [], 0
+    offsets: list[int] = []
+    last_gop: list[av.Packet] = []
+    gop_start = 0
     with av.open(str(h264), format="h264") as container:
         stream = container.streams.video[0]
-        return [int(p.pos) for p in container.demux(stream) if p.size and p.pos is not None and p.pos >= 0]
+        for packet in container.demux(stream):
+            if not packet.size or packet.pos is None or packet.pos < 0:
+                continue
+            if packet.is_keyframe:
+                last_gop, gop_start = [], len(offsets)
+            offsets.append(int(packet.pos))
+            last_gop.append(packet)
+    decoder = av.CodecContext.create("h264", "r")
+    decoder.options = {"err_detect": "careful+bitstream+buffer+explode"}
+    whole = gop_start
+    try:
+        for packet in last_gop:
+            decoder.decode(packet)
+            whole += 1
+        decoder.decode(None)
+    except av.FFmpegError:
+        pass
+    return offsets, whole
 
 
 def read_rows(csv_path: Path) -> tuple[str, list[str], int]:
@@ -74,19 +97,23 @@ def write_rows(csv_path: Path, header: str, rows: list[str]) -> None:
 
 def repair_pair(h264: Path, csv_path: Path | None) -> FileRepair:
     """Cut the video or the CSV so that frames = rows; reports what it did."""
-    offsets = packet_offsets(h264)
+    offsets, whole = whole_frames(h264)
     if csv_path is None or not csv_path.exists():
-        report = FileRepair(h264.name, len(offsets), 0, len(offsets))
-        report.actions.append("no timing CSV: video left as it is (its frame times are unknown)")
+        report = FileRepair(h264.name, len(offsets), 0, whole)
+        if whole < len(offsets):
+            os.truncate(h264, offsets[whole])
+            report.actions.append(f"video cut from {len(offsets)} to {whole} frames (a frame cut short)")
+        report.actions.append("no timing CSV: its frame times are unknown")
         return report
     header, rows, total_lines = read_rows(csv_path)
     report = FileRepair(h264.name, len(offsets), len(rows))
-    keep = len(rows)
-    if len(rows) > len(offsets):
-        keep = max(0, len(offsets) - 1)  # the rows are ahead: the last frame may be cut short
+    keep = min(len(rows), whole)
     if keep < len(offsets):
         os.truncate(h264, offsets[keep])
-        report.actions.append(f"video cut from {len(offsets)} to {keep} frames (frames without a whole timing row)")
+        torn = " or cut short" if whole < len(offsets) else ""
+        report.actions.append(
+            f"video cut from {len(offsets)} to {keep} frames (frames without a whole timing row{torn})"
+        )
     if keep < len(rows) or total_lines != len(rows):
         write_rows(csv_path, header, rows[:keep])
         dropped = max(total_lines, len(rows)) - keep

@@ -1,0 +1,56 @@
+"""Self-test: a short clip per camera recorded, verified (frames = rows, frame codes), deleted;
+pass/fail per camera; the CLI flag exits 0 when every camera passed, 1 otherwise."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from camera_core.config import Settings
+from camera_core.errors import AlreadyRecordingError
+from camera_core.system import CameraSystem
+from tests.conftest import ROOT, main_camera_cmd
+
+
+def test_self_test_records_verifies_and_deletes(small_settings: Callable[..., Settings]) -> None:
+    system = CameraSystem(small_settings(resolution_preset=7, sim_cameras=2, sim_realtime=True))
+    with system:
+        report = system.self_test(0.3)
+        assert system.session is not None
+        folder = system.session.directory
+        assert report["passed"] is True
+        assert [c["camera_id"] for c in report["cameras"]] == [0, 1]
+        for cam in report["cameras"]:
+            assert cam["passed"] and cam["frames"] > 0 and cam["frames"] == cam["rows"]
+            assert len(cam["sha256"]) == 64
+        assert not list(folder.rglob("*.h264")) and not list(folder.glob("self_test_*"))
+        assert json.loads((folder / "manifest.json").read_text())["recordings"] == []
+        system.start_recording()
+        with pytest.raises(AlreadyRecordingError):
+            system.self_test(0.3)
+        system.stop_recording()
+
+
+def run_cli(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "config.txt"
+    if not config.exists():
+        config.write_text("camera_backend = sim\nsim_realtime = true\nresolution_preset = 7\n")
+    cmd = main_camera_cmd("--config", str(config), "--output-dir", str(tmp_path / "out"), *extra)
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_self_test_flag_exit_codes(tmp_path: Path) -> None:
+    passed = run_cli(tmp_path, "--self-test", "--self-test-seconds", "0.3")
+    assert passed.returncode == 0, passed.stderr
+    assert "self-test cam0: PASS" in passed.stdout and "self-test cam1: PASS" in passed.stdout
+    (tmp_path / "config.txt").write_text(
+        "camera_backend = sim\nsim_realtime = true\nresolution_preset = 7\nmin_free_space_mb = 10000000\n"
+    )
+    failed = run_cli(tmp_path, "--self-test", "--self-test-seconds", "0.3")
+    assert failed.returncode == 1
+    assert "self-test cam0: FAIL" in failed.stdout and "LOW_DISK_SPACE" in failed.stdout
+    assert not list((tmp_path / "out").rglob("*.h264"))
