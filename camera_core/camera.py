@@ -279,6 +279,7 @@ class Camera:
 
     def status(self) -> dict[str, object]:
         info = self.source.info
+        recorder = self.recorder.stats()  # before frames_captured, so captured >= recorded always
         status: dict[str, object] = {
             "camera_id": self.camera_id,
             "backend": info.backend,
@@ -298,7 +299,7 @@ class Camera:
             "restarts": self.restarts,
             "warmup_skipped": self.warmup_skipped,
         }
-        status.update(self.recorder.stats())
+        status.update(recorder)
         status.update(self.source.status())
         return status
 

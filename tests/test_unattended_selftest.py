@@ -8,8 +8,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from camera_core.commands.schema import schema_for
 from camera_core.config import Settings
 from camera_core.errors import AlreadyRecordingError
 from camera_core.system import CameraSystem
@@ -53,4 +55,25 @@ def test_self_test_flag_exit_codes(tmp_path: Path) -> None:
     failed = run_cli(tmp_path, "--self-test", "--self-test-seconds", "0.3")
     assert failed.returncode == 1
     assert "self-test cam0: FAIL" in failed.stdout and "LOW_DISK_SPACE" in failed.stdout
+    assert not list((tmp_path / "out").rglob("*.h264"))
+
+
+def test_self_test_slave_command(tmp_path: Path) -> None:
+    config = tmp_path / "config.txt"
+    config.write_text("camera_backend = sim\nsim_realtime = true\nresolution_preset = 7\n")
+    cmd = main_camera_cmd("--config", str(config), "--mode", "slave", "--output-dir", str(tmp_path / "out"))
+    lines = [
+        {"command": "self_test", "seconds": 0.3, "id": 1},
+        {"command": "self_test", "seconds": 0},
+        {"command": "quit"},
+    ]
+    stdin = "".join(json.dumps(line) + "\n" for line in lines)
+    done = subprocess.run(cmd, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    report, bad, bye = (json.loads(line) for line in done.stdout.splitlines())
+    jsonschema.validate(report, schema_for(report))
+    assert (report["status"], report["id"], report["data"]["passed"]) == ("self_test_report", 1, True)
+    assert [c["frames"] == c["rows"] > 0 for c in report["data"]["cameras"]] == [True, True]
+    assert bad["status"] == "error" and bad["data"]["code"] == "INVALID_ARGUMENT"
+    assert bye["status"] == "shutdown"
     assert not list((tmp_path / "out").rglob("*.h264"))

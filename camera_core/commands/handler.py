@@ -18,6 +18,7 @@ from camera_core.commands.protocol import (
     GetStatus,
     Quit,
     Request,
+    SelfTest,
     StartRecording,
     StopRecording,
     Subscribe,
@@ -116,6 +117,8 @@ class CommandHandler:
                 return {"enabled": enabled, "events": list(events) if events else None}
             case Quit():
                 return {"reason": "quit command"}
+            case SelfTest(seconds):
+                return self.system.self_test(seconds)
         raise AssertionError(f"unhandled command {command!r}")
 
     def status(self, camera_id: int | None = None) -> dict[str, Any]:

@@ -74,7 +74,13 @@ class Quit:
     pass
 
 
-Command = StartRecording | StopRecording | TakeSnapshot | GetStatus | TogglePreview | Subscribe | Quit
+@dataclass(frozen=True, slots=True)
+class SelfTest:
+    #: Clip length; None: the self_test_seconds setting.
+    seconds: float | None = None
+
+
+Command = StartRecording | StopRecording | TakeSnapshot | GetStatus | TogglePreview | Subscribe | Quit | SelfTest
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,12 @@ def _unix_time(name: str, value: Any) -> float:
     return float(value)
 
 
+def _seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.2 <= value <= 600:
+        raise ValueError(f"'{name}' must be a number of seconds from 0.2 to 600, got {_show(value)}")
+    return float(value)
+
+
 def _event_names(name: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value) or len(value) > 64:
         raise ValueError(f"'{name}' must be a list of event names, got {_show(value)}")
@@ -133,6 +145,7 @@ COMMANDS: dict[str, tuple[type, dict[str, _Validator]]] = {
     "toggle_preview": (TogglePreview, {"camera_id": _camera_id, "enabled": _boolean}),
     "subscribe": (Subscribe, {"enabled": _boolean, "events": _event_names}),
     "quit": (Quit, {}),
+    "self_test": (SelfTest, {"seconds": _seconds}),
 }
 
 #: success status of each command
@@ -144,6 +157,7 @@ SUCCESS_STATUS: dict[str, str] = {
     "toggle_preview": "preview_toggled",
     "subscribe": "subscribed",
     "quit": "shutdown",
+    "self_test": "self_test_report",
 }
 
 COMMAND_NAMES: dict[type, str] = {cls: name for name, (cls, _) in COMMANDS.items()}

@@ -70,6 +70,11 @@ COMMANDS: dict[str, dict[str, Any]] = {
         "Turn unsolicited event lines on or off; reply subscribed.",
     ),
     "quit": _command("quit", {}, "Reply shutdown, then finalize every file and exit 0."),
+    "self_test": _command(
+        "self_test",
+        {"seconds": {"type": ["number", "null"], "minimum": 0.2, "maximum": 600, "description": "clip length"}},
+        "Record a short clip per camera, verify it (frames = rows), delete it; reply self_test_report.",
+    ),
 }
 
 
@@ -199,6 +204,30 @@ REPLIES: dict[str, dict[str, Any]] = {
         "Answer to subscribe.",
     ),
     "shutdown": _reply("shutdown", _obj({"reason": {"type": "string"}}, []), "Answer to quit; the slave then exits 0."),
+    "self_test_report": _reply(
+        "self_test_report",
+        _obj(
+            {
+                "passed": {"type": "boolean"},
+                "seconds": {"type": "number"},
+                "cameras": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "camera_id": {"type": "integer"},
+                            "passed": {"type": "boolean"},
+                            "frames": {"type": "integer", "minimum": 0},
+                            "rows": {"type": "integer", "minimum": 0},
+                            "problems": {"type": "array", "items": {"type": "string"}},
+                        },
+                        ["camera_id", "passed", "frames", "rows", "problems"],
+                    ),
+                },
+            },
+            ["passed", "cameras"],
+        ),
+        "Answer to self_test: pass/fail per camera (the clip is deleted).",
+    ),
     "error": _reply(
         "error",
         _obj(

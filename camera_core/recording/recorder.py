@@ -346,6 +346,7 @@ class PyAVRecorder(Recorder):
                     previous = current
                     close_current()  # flushes the encoder: the last frames are written now
                     carried = previous.last_sensor_ns if previous is not None and item.reason == "time" else None
+                    previous = None
                     current = SegmentWriter(
                         target.segment_files(item.segment),
                         item.segment,

@@ -182,6 +182,8 @@ class SegmentWriter:
         return self.summary
 
     def _close(self, *, sync: bool) -> None:
+        self._encoder = None  # libx264's buffers (tens of MB at full size) go now, not at the next GC
+        self._waiting.clear()
         try:
             self._video.close(sync=sync)
         finally:

@@ -19,6 +19,7 @@ from camera_core.recording.remux import RemuxError, mp4_pts_us
 from camera_core.recording.segment import file_entry
 from camera_core.recording.timing_log import read_timing_csv
 from camera_core.recovery.repair import FileRepair, repair_pair
+from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.session import MANIFEST_NAME
 from camera_core.util.files import write_json_atomic
 
@@ -209,7 +210,13 @@ def recover_session(folder: Path, *, mp4: bool | None = None) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m camera_core recover", description=__doc__)
-    parser.add_argument("sessions", nargs="+", type=Path, help="session folders")
+    parser.add_argument("sessions", nargs="*", type=Path, help="session folders")
+    parser.add_argument(
+        "--unfinished-in",
+        type=Path,
+        metavar="OUTPUT_DIR",
+        help="also every unfinished session in this output folder (whose process is gone)",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--mp4",
@@ -221,8 +228,13 @@ def main(argv: list[str]) -> int:
     group.add_argument("--no-mp4", dest="mp4", action="store_const", const=False, help="keep the .h264 files")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
+    sessions = list(args.sessions)
+    if args.unfinished_in is not None:
+        sessions += find_unfinished_sessions(args.unfinished_in)
+    elif not sessions:
+        parser.error("name session folders or --unfinished-in OUTPUT_DIR")
     code = 0
-    for folder in args.sessions:
+    for folder in sessions:
         if not folder.is_dir():
             print(f"recover: {folder}: not a folder", file=sys.stderr)
             code = 2
