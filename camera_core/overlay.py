@@ -57,9 +57,15 @@ def draw_info_lines(image: np.ndarray, lines: list[str], style: OverlayStyle) ->
     """The preview overlay: lines of text from the configured position, each with a dark outline."""
     scale, thickness, margin, y, line_h = style.scaled(image.shape[1])
     for text in lines:
-        cv2.putText(image, text, (margin, y), FONT, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+        # The outline is the text itself shifted by one pixel each way: a thicker stroke would
+        # advance each character further (OpenCV adds the thickness) and drift off the text.
+        for dx, dy in _OUTLINE_OFFSETS:
+            cv2.putText(image, text, (margin + dx, y + dy), FONT, scale, (0, 0, 0), thickness, cv2.LINE_AA)
         cv2.putText(image, text, (margin, y), FONT, scale, style.color_bgr, thickness, cv2.LINE_AA)
         y += line_h
+
+
+_OUTLINE_OFFSETS = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
 
 
 def draw_recording_dot(image: np.ndarray) -> None:

@@ -14,7 +14,7 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 def message_band(width: int, height: int) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) of the message line: the bottom edge above the frame-code rows, left of the
     recording dot."""
-    code_rows = min(16, width // 32)
+    code_rows = max(min(16, width // 32), height // 20)  # the code's cells, also when upscaled
     dot_r = max(4, width // 60)
     line_h = max(14, round(height * 0.09))
     y1 = max(line_h, height - code_rows - 2)

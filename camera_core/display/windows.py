@@ -35,7 +35,7 @@ class _Window:
     slot: LatestSlot
     version: int = 0
     message: str = ""
-    recording: bool | None = None
+    recording: bool = False
     image: np.ndarray | None = None
 
 
@@ -106,10 +106,13 @@ class PreviewWindows:
         for w in windows:
             pw, ph = w.camera.preview_size
             cv2.namedWindow(w.name, WINDOW_FLAGS)
-            cv2.moveWindow(w.name, x, WINDOW_GAP)
             blank = np.zeros((ph, pw, 3), np.uint8)
             draw_message(blank, "waiting for frames ...")
             cv2.imshow(w.name, blank)
+            # Move only once the window is shown: on X without a window manager, a move before
+            # the first map races with Qt's expose handling and can leave the window unpainted.
+            cv2.waitKey(1)
+            cv2.moveWindow(w.name, x, WINDOW_GAP)
             x += pw + WINDOW_GAP
         log.info("preview windows open: %s", ", ".join(w.name for w in windows))
 
