@@ -60,7 +60,12 @@ class Settings:
         0.0, "Stop and exit after this many seconds (0 = run until told)", flags=("--duration",), lo=0, hi=1e9
     )
     # Display and preview
-    show_preview: bool = _opt(True, "Show preview windows", flags=("--preview",), neg="--no-preview")
+    show_preview: bool = _opt(
+        True,
+        "Show preview windows in interactive mode (headless and slave: only with --preview on the command line)",
+        flags=("--preview",),
+        neg="--no-preview",
+    )
     preview_preset: int = _opt(
         7, "Preview size preset 0-7 (same sizes as resolution)", flags=("--preview-size",), lo=0, hi=7
     )
