@@ -133,6 +133,7 @@ class Camera:
         self.hardware_rate.add(frame.sensor_timestamp_ns)
         self.recorder.submit(frame)
         self.latest.put(frame)
+        self._last_frame_at = time.monotonic()  # a submit that waited for the encoder is no silence
         return frame
 
     async def capture_loop(self, stopping: asyncio.Event) -> None:

@@ -35,6 +35,7 @@ from camera_core.sources import create_sources
 from camera_core.sources.base import CameraSource
 from camera_core.timing import BootToWallClock
 from camera_core.util.files import free_bytes
+from camera_core.util.memory import keep_large_blocks_mapped
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class CameraSystem:
             if self._started:
                 return self
             s = self.settings
+            keep_large_blocks_mapped()  # RSS stays flat over hours of frames and segments
             self.session = Session.create(Path(s.output_dir), s.session_prefix, s.as_dict())
             self.session.open_log(s.log_level, self._console)
             self._notice_unfinished_sessions()
@@ -338,12 +340,14 @@ class CameraSystem:
     def _check_free_space(self, directory: Path) -> None:
         """LowDiskSpaceError when the folder has less than min_free_space_mb free."""
         free = free_bytes(directory)
-        need = self.settings.min_free_space_mb * MB
-        if free < need:
-            message = (
-                f"only {free / MB:.1f} MB free in {directory}; recording needs at least "
-                f"{self.settings.min_free_space_mb:g} MB (min_free_space_mb)"
-            )
+        s = self.settings
+        key, need_mb = max(
+            ("min_free_space_mb", s.min_free_space_mb),
+            ("stop_free_space_mb", s.stop_free_space_mb),
+            key=lambda kv: kv[1],
+        )
+        if free < need_mb * MB:
+            message = f"only {free / MB:.1f} MB free in {directory}; recording needs at least {need_mb:.10g} MB ({key})"
             log.error("not recording: %s", message)
             raise LowDiskSpaceError(message)
 

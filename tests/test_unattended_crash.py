@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from camera_core.config import Settings
+from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.recovery.tool import recover_session
 from camera_core.system import CameraSystem
 from camera_core.verify import verify_recording
@@ -129,3 +131,20 @@ def test_recover_repairs_a_torn_frame_and_rows_ahead_of_the_video(
     )
     verified = verify_recording(video, csv_path)
     assert verified.ok and verified.frames == report_rows - 2, verified.problems
+
+
+def test_unfinished_sessions_exclude_running_and_complete_ones(tmp_path: Path) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    host = socket.gethostname()
+    for name, complete, pid in (
+        ("crashed", False, gone.pid),
+        ("running", False, os.getpid()),
+        ("done", True, gone.pid),
+    ):
+        (tmp_path / name).mkdir()
+        manifest = {"complete": complete, "pid": pid, "host": host}
+        (tmp_path / name / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "torn").mkdir()
+    (tmp_path / "torn" / "manifest.json").write_text('{"complete": fa')
+    assert find_unfinished_sessions(tmp_path) == [tmp_path / "crashed", tmp_path / "torn"]

@@ -5,6 +5,7 @@ exactly its timing rows, an event and a log line, the system still running."""
 from __future__ import annotations
 
 import logging
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from camera_core.config import Settings
 from camera_core.errors import LowDiskSpaceError
 from camera_core.system import CameraSystem
 from camera_core.verify import verify_recording
+from tests.conftest import ROOT, main_camera_cmd
 from tests.unattended_support import EventLog, small_tmpfs
 
 
@@ -34,7 +36,7 @@ def check_files_whole(system: CameraSystem) -> int:
 
 def test_refuses_to_start_below_minimum_free_space(tmp_path: Path, small_settings: Callable[..., Settings]) -> None:
     with small_tmpfs(tmp_path / "disk") as disk:
-        settings = small_settings(output_dir=str(disk), resolution_preset=7, min_free_space_mb=10)
+        settings = small_settings(output_dir=str(disk), resolution_preset=7, min_free_space_mb=10, stop_free_space_mb=0)
         with CameraSystem(settings) as system:
             with pytest.raises(LowDiskSpaceError) as caught:
                 system.start_recording()
@@ -96,3 +98,14 @@ def test_disk_full_keeps_whole_files_and_the_system_alive(
         assert "disk full" in caplog.text
         manifest = (system.session.directory / "manifest.json").read_text()
         assert '"complete": true' in manifest and '"disk_full"' in manifest
+
+
+def test_headless_refuses_with_a_clear_message(tmp_path: Path) -> None:
+    config = tmp_path / "config.txt"
+    config.write_text("camera_backend = sim\nresolution_preset = 7\nmin_free_space_mb = 10000000\n")
+    cmd = main_camera_cmd("--config", str(config), "--mode", "headless", "--output-dir", str(tmp_path / "out"))
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "recording needs at least 10000000 MB (min_free_space_mb)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not list((tmp_path / "out").rglob("*.h264"))

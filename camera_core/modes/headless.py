@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from camera_core.config.settings import Settings
+from camera_core.errors import CameraCoreError
 from camera_core.modes.monitor import preview_alongside
 from camera_core.modes.runner import ModeContext, run_mode
 
@@ -13,10 +14,16 @@ from camera_core.modes.runner import ModeContext, run_mode
 def record_until_stopped(ctx: ModeContext) -> int:
     system = ctx.system
     if not system.is_recording:
-        system.start_recording()
+        try:
+            system.start_recording()
+        except CameraCoreError as exc:  # LOW_DISK_SPACE: say so plainly, exit 1
+            print(f"main_camera.py: error: {exc}", file=sys.stderr)
+            return 1
     preview_alongside(ctx)  # only with --preview; returns at stop or when the preview is closed
     ctx.stop.wait()
-    results = system.stop_recording() if system.is_recording else []
+    if system.is_recording:
+        system.stop_recording()
+    results = list(system.recordings)  # also those that stopped on their own (disk low or full)
     for r in results:
         print(
             f"cam{r.camera_id}: {r.frames} frames, {r.hardware_drops} drops -> {r.video}",

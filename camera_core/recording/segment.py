@@ -9,6 +9,7 @@ Each file is followed by `.h264`/`.mp4` or `_frame_timing.csv`."""
 from __future__ import annotations
 
 import logging
+import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from camera_core.recording.timing_log import TimingLog, TimingRow
 from camera_core.sources.frame import Frame
 from camera_core.timing import DropCounter
 from camera_core.util.files import sha256_file
+from camera_core.util.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,7 @@ class SegmentWriter:
             self._video.close(sync=False)
             files.h264_path.unlink(missing_ok=True)
             raise
+        fsync_directory(files.directory)  # the new names survive a power cut too
         self._drops = DropCounter()
         #: Across a time split the first row still counts the frames lost since the previous segment.
         self._drops.previous_ns = previous_sensor_ns
@@ -190,6 +193,19 @@ class SegmentWriter:
             self._timing.close(sync=sync)
 
 
+def fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def finalize_segment(summary: SegmentSummary, convert_mp4: bool) -> dict[str, Any]:
     """Convert to MP4 when asked (the .h264 is removed only once the MP4 is verified), checksum, and
     describe the segment for the manifest."""
@@ -210,6 +226,7 @@ def finalize_segment(summary: SegmentSummary, convert_mp4: bool) -> dict[str, An
         span_ns = summary.last_sensor_timestamp_ns - summary.first_sensor_timestamp_ns
         duration = span_ns / 1e9 + 1.0 / summary.fps
     paths = [video] + ([files.csv_path] if files.write_csv else [])
+    release_free_memory()  # the closed segment's encoder buffers go back to the system
     return {
         "index": summary.index,
         "video": video.name,

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from camera_core.errors import CameraNotFoundError, ConfigError
-from camera_core.recording.recorder import Recorder, RecordingResult, RecordingTarget
+from camera_core.recording.recorder import Recorder, RecorderListener, RecordingResult, RecordingTarget
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.frame import Frame, PixelFormat
 from camera_core.timing import BootToWallClock
@@ -501,6 +501,12 @@ class HoldReleasingRecorder(Recorder):
 
     def stats(self) -> dict[str, object]:
         return self.inner.stats()
+
+    def end_segment(self, reason: str = "camera_restart") -> None:
+        self.inner.end_segment(reason)
+
+    def set_listener(self, listener: RecorderListener | None) -> None:
+        self.inner.set_listener(listener)
 
 
 # -- factory --------------------------------------------------------------------------------------
