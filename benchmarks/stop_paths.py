@@ -49,15 +49,15 @@ class RunResult:
 
 
 def wait_for_rows(folder: Path, rows: int, timeout: float = 30.0) -> None:
-    """Poll until every camera's first timing CSV has `rows` rows (the recording is under way)."""
+    """Poll until both cameras' second segment has `rows` rows: the stop lands mid-recording, after
+    a segment boundary."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        csvs = list(folder.glob("session_*/cam*_frame_timing.csv"))
-        cams = {p.name.split("_")[0] for p in csvs}
-        if len(cams) >= 2 and all(p.read_bytes().count(b"\n") > rows for p in csvs if "seg0001" in p.name):
+        csvs = list(folder.glob("session_*/cam*_seg0002_frame_timing.csv"))
+        if len(csvs) >= 2 and all(p.read_bytes().count(b"\n") > rows for p in csvs):
             return
         time.sleep(0.05)
-    raise TimeoutError(f"no recording with {rows} rows in {folder}")
+    raise TimeoutError(f"no second segment with {rows} rows in {folder}")
 
 
 def send(stdin: IO[str], stdout: IO[str], command: str) -> dict[str, object]:
@@ -91,7 +91,7 @@ def check_session(out: Path, result: RunResult) -> None:
                 result.problems.append(f"{seg['video']}: {report.problems or 'frame count differs from manifest'}")
 
 
-def one_run(index: int, out: Path, *, rows: int = 20) -> RunResult:
+def one_run(index: int, out: Path, *, rows: int = 5) -> RunResult:
     way = WAYS[index % len(WAYS)]
     signal_in_slave = (index // len(WAYS)) % 2 == 1
     mode = "slave" if way in ("quit", "eof") or signal_in_slave else "headless"
