@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import pytest
 
 from camera_core.config import Settings
 from camera_core.recording.recorder import RecordingResult
+from camera_core.sources.framecode import read_code
 from camera_core.system import CameraSystem
 from camera_core.verify import verify_recording
 from camera_core.watchdog import RestartBackoff
+from tests.conftest import wait_for_frames
 from tests.unattended_support import EventLog, codes_of
 
 WARMUP = 3
@@ -90,3 +93,19 @@ def test_restart_waits_double_up_to_the_limit() -> None:
     assert [backoff.next_delay() for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
     backoff.reset()
     assert backoff.next_delay() == 0.5
+
+
+def test_warmup_frames_are_never_snapshotted_or_recorded(small_settings: Callable[..., Settings]) -> None:
+    warmup = 7
+    system = CameraSystem(small_settings(resolution_preset=7, sim_cameras=1, sim_realtime=True, warmup_frames=warmup))
+    with system:
+        (snapshot,) = system.take_snapshot()  # the first frame the system has is already past warm-up
+        system.start_recording()
+        wait_for_frames(system, 5)
+        (result,) = system.stop_recording()
+        status = system.status()["cameras"][0]
+    gray = cv2.imread(str(snapshot), cv2.IMREAD_GRAYSCALE)
+    assert read_code(gray) >= warmup
+    assert status["warmup_skipped"] == warmup
+    assert system.session is not None
+    assert codes_of(system.session.directory / result.video)[0] >= warmup
