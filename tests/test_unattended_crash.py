@@ -63,10 +63,14 @@ def test_sigkill_then_recover(tmp_path: Path, small_settings: Callable[..., Sett
         assert f"unfinished session {session.name}" in log_text and "recover" in log_text
 
     done = subprocess.run(
-        [sys.executable, "-m", "camera_core", "recover", str(session)], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "camera_core", "recover", "--unfinished-in", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert "recovered" in done.stdout
+    assert f"{session}: unfinished; recovered" in done.stdout
+    assert done.stdout.count("recovered") == 1  # the later, complete session is left alone
     manifest = json.loads((session / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["recovery"]["was_complete"] is False
     recordings = {r["camera_id"]: r for r in manifest["recordings"]}
