@@ -66,7 +66,7 @@ def run_self_test(system: CameraSystem, seconds: float) -> dict[str, Any]:
                     basename=f"{system._basename_prefix(cam)}_selftest",
                     write_csv=True,
                     convert_mp4=False,
-                    stop_free_bytes=int(system.settings.stop_free_space_mb * 1_000_000),
+                    stop_free_bytes=system.stop_free_bytes,
                 )
                 cam.recorder.start(target)
                 started.append(cam)

@@ -324,7 +324,7 @@ class CameraSystem:
                     convert_mp4=not self.settings.disable_mp4_conversion,
                     start_at_wall_ns=start_ns,
                     segment_seconds=self.settings.segment_seconds,
-                    stop_free_bytes=int(self.settings.stop_free_space_mb * MB),
+                    stop_free_bytes=self.stop_free_bytes,
                 )
                 cam.recorder.start(target)
                 first = target.segment_files(1)
@@ -336,6 +336,11 @@ class CameraSystem:
                     }
                 )
             return started
+
+    @property
+    def stop_free_bytes(self) -> int:
+        """The free-space floor below which recording stops (stop_free_space_mb)."""
+        return int(self.settings.stop_free_space_mb * MB)
 
     def _check_free_space(self, directory: Path) -> None:
         """LowDiskSpaceError when the folder has less than min_free_space_mb free."""

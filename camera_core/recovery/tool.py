@@ -22,16 +22,13 @@ from camera_core.recovery.repair import FileRepair, repair_pair
 from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.session import MANIFEST_NAME
 from camera_core.util.files import write_json_atomic
+from camera_core.verify import timing_csv_of
 
 #: cam{N}_{W}x{H}_{FPS}fps_{STAMP}[_segNNNN]
 STEM_RE = re.compile(
     r"^(?P<take>cam(?P<cam>\d+)_(?P<w>\d+)x(?P<h>\d+)_(?P<fps>[\d.]+)fps_(?P<stamp>\d{8}_\d{6}(?:_\d+)?))"
     r"(?:_seg(?P<seg>\d{4}))?$"
 )
-
-
-def timing_csv_of(video: Path) -> Path:
-    return video.with_name(video.stem + "_frame_timing.csv")
 
 
 def load_manifest(folder: Path) -> dict[str, Any]:
