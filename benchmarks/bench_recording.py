@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from camera_core.config import Settings
-from camera_core.recording.h264 import H264Encoder
+from camera_core.recording.h264 import H264Encoder, H264Params
 from camera_core.sources.sim import SimTexture
 from camera_core.system import CameraSystem, default_recorder
 
@@ -38,7 +38,7 @@ def bare_pyav(settings: Settings, frames: int, out: Path) -> float:
     return frames / (time.perf_counter() - start)
 
 
-def default_recorder_params(settings: Settings):  # noqa: ANN201 - H264Params
+def default_recorder_params(settings: Settings) -> H264Params:
     from camera_core.sources.sim import create_sim_sources
 
     source = create_sim_sources(settings)[0]
@@ -66,8 +66,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            camera_backend="sim", sim_cameras=1, sim_realtime=False, resolution_preset=0, show_preview=False,
-            output_dir=tmp, log_level="warning",
+            camera_backend="sim",
+            sim_cameras=1,
+            sim_realtime=False,
+            resolution_preset=0,
+            show_preview=False,
+            output_dir=tmp,
+            log_level="warning",
         )
         bare, ours = [], []
         for r in range(args.rounds):

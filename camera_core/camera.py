@@ -236,7 +236,7 @@ class Camera:
             lines.append("REC")
         draw_info_lines(image, lines, self.style)
         if recording:
-            draw_recording_dot(image)
+            draw_recording_dot(image, self.style)
         return PreviewFrame(self.camera_id, image, number, frame.sensor_timestamp_ns, recording)
 
     def collate(self, last_version: int) -> tuple[int, Frame | None]:

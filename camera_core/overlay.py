@@ -68,8 +68,10 @@ def draw_info_lines(image: np.ndarray, lines: list[str], style: OverlayStyle) ->
 _OUTLINE_OFFSETS = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
 
 
-def draw_recording_dot(image: np.ndarray) -> None:
-    """A red dot at the top right of the preview while recording."""
+def draw_recording_dot(image: np.ndarray, style: OverlayStyle) -> None:
+    """A red dot at the top right of the preview while recording, just below where the burned-in
+    frame number sits, clear of the frame code along the bottom edge."""
     h, w = image.shape[:2]
     r = max(4, w // 60)
-    cv2.circle(image, (w - 2 * r, h - 2 * r), r, (0, 0, 255), -1, cv2.LINE_AA)
+    _, _, x1, y1 = frame_number_box(w, style)
+    cv2.circle(image, (x1 - r, min(h - 2 * r, y1 + 2 * r)), r, (0, 0, 255), -1, cv2.LINE_AA)

@@ -42,7 +42,9 @@ def wait_for_frames(system: CameraSystem, recorded: int, timeout: float = 30.0) 
         while int(cam.recorder.stats()["frames_recorded"]) < recorded:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"cam{cam.camera_id} recorded {cam.recorder.stats()['frames_recorded']} < {recorded}")
+                raise TimeoutError(
+                    f"cam{cam.camera_id} recorded {cam.recorder.stats()['frames_recorded']} < {recorded}"
+                )
             version, _ = cam.latest.wait_newer(version, remaining)
 
 

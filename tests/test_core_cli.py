@@ -23,9 +23,12 @@ def only_session(out: Path) -> Path:
 def test_headless_duration_writes_a_complete_session(tmp_path: Path) -> None:
     out = tmp_path / "rec"
     proc = subprocess.run(
-        main_camera_cmd("--mode", "headless", "--backend", "sim", "--duration", "2", "--resolution", "6",
-                        "--output-dir", str(out)),
-        capture_output=True, text=True, timeout=120,
+        main_camera_cmd(
+            "--mode", "headless", "--backend", "sim", "--duration", "2", "--resolution", "6", "--output-dir", str(out)
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""  # headless prints nothing on stdout
@@ -48,9 +51,11 @@ def test_sigterm_and_sigint_finalize_every_file(tmp_path: Path) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         out = tmp_path / sig.name
         proc = subprocess.Popen(
-            main_camera_cmd("--mode", "headless", "--backend", "sim", "--resolution", "7", "--output-dir", str(out),
-                            "--mp4"),
-            stderr=subprocess.PIPE, text=True,
+            main_camera_cmd(
+                "--mode", "headless", "--backend", "sim", "--resolution", "7", "--output-dir", str(out), "--mp4"
+            ),
+            stderr=subprocess.PIPE,
+            text=True,
         )
         # Wait until the recording has frames on disk (the CSV is flushed once a second).
         deadline = time.monotonic() + 60
@@ -89,9 +94,25 @@ sys.exit(main(sys.argv[1:]))
 def test_native_output_goes_to_session_log_without_ansi(tmp_path: Path) -> None:
     out = tmp_path / "rec"
     proc = subprocess.run(
-        [sys.executable, "-c", NOISY_RUN, "--mode", "headless", "--backend", "sim", "--resolution", "7",
-         "--duration", "0.5", "--output-dir", str(out)],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        [
+            sys.executable,
+            "-c",
+            NOISY_RUN,
+            "--mode",
+            "headless",
+            "--backend",
+            "sim",
+            "--resolution",
+            "7",
+            "--duration",
+            "0.5",
+            "--output-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr
     log = (only_session(out) / "session.log").read_text()
@@ -105,13 +126,21 @@ def test_native_output_goes_to_session_log_without_ansi(tmp_path: Path) -> None:
 def test_convert_turns_a_sessions_h264_into_verified_mp4(tmp_path: Path) -> None:
     out = tmp_path / "rec"
     subprocess.run(
-        main_camera_cmd("--mode", "headless", "--backend", "sim", "--duration", "1", "--resolution", "7",
-                        "--output-dir", str(out)),
-        check=True, capture_output=True, timeout=60,
+        main_camera_cmd(
+            "--mode", "headless", "--backend", "sim", "--duration", "1", "--resolution", "7", "--output-dir", str(out)
+        ),
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     session = only_session(out)
-    proc = subprocess.run([sys.executable, "-m", "camera_core", "convert", str(session)],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "camera_core", "convert", str(session)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert not list(session.glob("*.h264"))
     mp4s = sorted(session.glob("*.mp4"))
@@ -121,6 +150,12 @@ def test_convert_turns_a_sessions_h264_into_verified_mp4(tmp_path: Path) -> None
 
 
 def test_python_dash_m_is_the_same_cli() -> None:
-    proc = subprocess.run([sys.executable, "-m", "camera_core", "--help"], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT, env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "camera_core", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert proc.returncode == 0 and "--target-fps" in proc.stdout and "config key" in proc.stdout

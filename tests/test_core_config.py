@@ -13,13 +13,52 @@ from camera_core.config.loader import DEFAULT_CONFIG_PATH
 from camera_core.errors import ConfigError
 from tests.conftest import main_camera_cmd
 
-SEED_KEYS = """resolution_preset target_fps auto_start_recording disable_mp4_conversion output_dir session_prefix
-show_preview preview_preset show_frame_number font_scale_base thickness_base text_color_b text_color_g
-text_color_r margin_left line_start_y enable_csv_timing_log log_level console_output libcamera_log_level""".split()
+SEED_KEYS = [
+    "resolution_preset",
+    "target_fps",
+    "auto_start_recording",
+    "disable_mp4_conversion",
+    "output_dir",
+    "session_prefix",
+    "show_preview",
+    "preview_preset",
+    "show_frame_number",
+    "font_scale_base",
+    "thickness_base",
+    "text_color_b",
+    "text_color_g",
+    "text_color_r",
+    "margin_left",
+    "line_start_y",
+    "enable_csv_timing_log",
+    "log_level",
+    "console_output",
+    "libcamera_log_level",
+]
 
-SEED_FLAGS = """--resolution --target-fps --preview-size --output-dir --mode --session-prefix --auto-start-recording
---no-auto-start-recording --preview --no-preview --console --no-console --libcamera-log-level --backend
---sim-cameras --config --duration --mp4 --no-mp4 --log-level --discovery-retry""".split()
+SEED_FLAGS = [
+    "--resolution",
+    "--target-fps",
+    "--preview-size",
+    "--output-dir",
+    "--mode",
+    "--session-prefix",
+    "--auto-start-recording",
+    "--no-auto-start-recording",
+    "--preview",
+    "--no-preview",
+    "--console",
+    "--no-console",
+    "--libcamera-log-level",
+    "--backend",
+    "--sim-cameras",
+    "--config",
+    "--duration",
+    "--mp4",
+    "--no-mp4",
+    "--log-level",
+    "--discovery-retry",
+]
 
 
 def test_shipped_config_sets_every_key_to_its_default_with_a_comment() -> None:
@@ -84,7 +123,9 @@ def test_bad_config_file_exits_2_naming_file_line_key_and_writes_nothing(tmp_pat
     out = tmp_path / "rec"
     proc = subprocess.run(
         main_camera_cmd("--config", str(cfg), "--backend", "sim", "--output-dir", str(out), "--duration", "1"),
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert f"{cfg}:2" in proc.stderr and "sim_drop_rate" in proc.stderr and "from 0 to 0.9" in proc.stderr

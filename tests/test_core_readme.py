@@ -15,8 +15,14 @@ def test_readme_library_example_runs(tmp_path: Path) -> None:
     text = (ROOT / "README.md").read_text()
     block = re.search(r"## As a library\s+```python\n(.*?)```", text, re.S)
     assert block, "README has a library example"
-    proc = subprocess.run([sys.executable, "-c", block.group(1)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [sys.executable, "-c", block.group(1)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.split()
     assert float(lines[0]) > 20  # hardware fps of a 30 fps camera

@@ -40,7 +40,7 @@ def rows_of(video: Path) -> list[dict[str, str]]:
 
 
 def test_two_cameras_frames_equal_rows_and_codes_step_by_drops(small_settings: Callable[..., Settings]) -> None:
-    system, videos = record(small_settings(sim_cameras=2), 90)
+    _, videos = record(small_settings(sim_cameras=2), 90)
     assert len(videos) == 2
     for video in videos:
         assert video.suffix == ".h264" and video.exists()
@@ -75,7 +75,7 @@ def test_injected_drops_are_reported_exactly(small_settings: Callable[..., Setti
 
 
 def test_mp4_pts_equal_timing_rows_and_h264_is_removed(small_settings: Callable[..., Settings]) -> None:
-    system, videos = record(
+    _, videos = record(
         small_settings(sim_cameras=1, disable_mp4_conversion=False, sim_drop_rate=0.05, sim_jitter_us=300), 120
     )
     video = videos[0]
@@ -118,9 +118,9 @@ def test_frame_number_is_burned_into_the_frame_its_row_describes(small_settings:
             assert read_burned_number(luma, candidates, style) == number
             # the frame code region is never drawn over: it still decodes to the row's sequence
             assert read_code(luma) == int(rows[i]["sensor_sequence"])
-    x0, y0, x1, y1 = frame_number_box(settings.frame_size[0], style)
-    cx0, cy0, cx1, cy1 = code_region(*settings.frame_size)
-    assert y1 <= cy0 or x0 >= cx1
+    box_x0, _, _, box_y1 = frame_number_box(settings.frame_size[0], style)
+    _, code_y0, code_x1, _ = code_region(*settings.frame_size)
+    assert box_y1 <= code_y0 or box_x0 >= code_x1
 
 
 def test_manifest_lists_recordings_with_checksums_and_config(small_settings: Callable[..., Settings]) -> None:
@@ -199,3 +199,29 @@ def test_bad_requests_are_clear_errors(small_settings: Callable[..., Settings]) 
             system.start_recording()
     # leaving the block finalized the recording that was still running
     assert system.recordings and verify_recording(system.session.directory / system.recordings[0].video).ok
+
+
+def test_preview_while_recording_keeps_the_frame_code_readable(small_settings: Callable[..., Settings]) -> None:
+    import cv2
+
+    from camera_core.sources.framecode import read_code
+
+    with CameraSystem(
+        small_settings(sim_cameras=1, resolution_preset=7, preview_preset=7, sim_realtime=True)
+    ) as system:
+        cam = system.cameras[0]
+        system.start_recording()
+        with cam.preview_user() as slot:
+            version, preview = 0, None
+            while preview is None or not preview.recording:
+                version, preview = slot.wait_newer(version, 10.0)
+        system.stop_recording()
+    red = (preview.image[:, :, 2] > 200) & (preview.image[:, :, 1] < 60) & (preview.image[:, :, 0] < 60)
+    assert red.sum() > 20  # the recording dot is drawn
+    _, code_top, _, _ = code_region(preview.image.shape[1], preview.image.shape[0])
+    assert not red[code_top:].any()  # ... clear of the frame code cells along the bottom edge
+    source = cam.source
+    assert isinstance(source, SimSource)
+    expected = round((preview.sensor_timestamp_ns - source._t0) / source._period_ns)  # no jitter: exact
+    gray = cv2.cvtColor(preview.image, cv2.COLOR_BGR2GRAY)
+    assert read_code(gray) == expected  # the dot and the info lines leave the frame code intact

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -71,7 +72,9 @@ def test_drops_are_seeded_and_show_as_timestamp_gaps() -> None:
     delivered = {f.sequence for f in fa}
     assert not delivered & set(a.dropped_sequences)
     period = 1e9 / 30
-    counted = sum(drops_between(y.sensor_timestamp_ns - x.sensor_timestamp_ns, period) for x, y in zip(fa, fa[1:]))
+    counted = sum(
+        drops_between(y.sensor_timestamp_ns - x.sensor_timestamp_ns, period) for x, y in itertools.pairwise(fa)
+    )
     assert counted == len([s for s in a.dropped_sequences if s < fa[-1].sequence])
     assert 0.05 < len(a.dropped_sequences) / fa[-1].sequence < 0.15
 
@@ -83,7 +86,7 @@ def test_jitter_stays_within_bounds_and_never_looks_like_a_drop() -> None:
     offsets = [f.sensor_timestamp_ns - got[0].sensor_timestamp_ns - f.sequence * period for f in got]
     assert max(abs(o) for o in offsets) <= 4_000_000 + 2
     assert max(abs(o) for o in offsets) > 500_000  # jitter really happens
-    gaps = [y.sensor_timestamp_ns - x.sensor_timestamp_ns for x, y in zip(got, got[1:])]
+    gaps = [y.sensor_timestamp_ns - x.sensor_timestamp_ns for x, y in itertools.pairwise(got)]
     assert all(drops_between(g, period) == 0 for g in gaps)
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from camera_core.sources.framecode import read_code
 from camera_core.system import overlay_style
 from camera_core.verify import verify_recording
 
-TOOLS = {"Xvfb": "xvfb", "xdotool": "xdotool", "ffmpeg": "ffmpeg"}
+TOOLS = {"Xvfb": "xvfb", "xdotool": "xdotool", "ffmpeg": "ffmpeg", "openbox": "openbox"}
 
 
 def require_tools() -> None:
@@ -60,11 +61,33 @@ def display() -> Iterator[str]:
     if not number:
         server.kill()
         pytest.fail(f"Xvfb did not start: {server.communicate()[1].decode(errors='replace')[-500:]}")
+    window_manager = start_window_manager(f":{number}")
     try:
         yield f":{number}"
     finally:
+        if window_manager is not None:
+            window_manager.terminate()
+            window_manager.wait(timeout=10)
         server.terminate()
         server.wait(timeout=10)
+
+
+def start_window_manager(display: str) -> subprocess.Popen[bytes] | None:
+    """openbox on the display, as on a desktop (Qt windows on a bare X server without a window
+    manager can stop repainting after a move); returns once openbox has finished starting."""
+    if shutil.which("openbox") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("needs the Debian package openbox (.ci/run installs it)")
+        return None
+    ready = Path(tempfile.mkdtemp()) / "ready"
+    manager = subprocess.Popen(
+        ["openbox", "--sm-disable", "--startup", f"touch {ready}"],
+        env={**os.environ, "DISPLAY": display},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until(ready.exists, "openbox to start", timeout=30)
+    return manager
 
 
 class X:
@@ -107,14 +130,14 @@ class X:
         return found[0]
 
     def screenshot(self, window: int) -> np.ndarray:
-        """The window's pixels as BGR."""
-        x, y, w, h = self.geometry(window)
-        raw = subprocess.run(
-            ["ffmpeg", "-loglevel", "error", "-f", "x11grab", "-draw_mouse", "0", "-video_size", f"{w}x{h}", "-i", f"{self.display}+{x},{y}",
-             "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"],
-            capture_output=True, timeout=30, check=True,
+        """The window's pixels as BGR, grabbed by window id (positions reported under a
+        reparenting window manager are offset by the frame, the window's own pixels are not)."""
+        png = subprocess.run(
+            ["ffmpeg", "-loglevel", "error", "-f", "x11grab", "-draw_mouse", "0", "-window_id", str(window),
+             "-i", self.display, "-frames:v", "1", "-c:v", "png", "-f", "image2pipe", "-"],
+            capture_output=True, timeout=30, check=True, env=self.env,
         ).stdout  # fmt: skip
-        return np.frombuffer(raw, np.uint8).reshape(h, w, 3)
+        return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
 
 
 PREVIEW = (640, 480)  # --preview-size 5: the windows are sized by the preview preset, not the 320x240 camera
