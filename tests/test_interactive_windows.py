@@ -170,11 +170,11 @@ def frame_code(image: np.ndarray) -> int:
 
 
 def red_dot(image: np.ndarray) -> bool:
-    """The recording indicator: a red dot at the bottom right."""
+    """The recording indicator: a red dot at the top right (below the burned-in frame number)."""
     h, w = image.shape[:2]
-    r = max(4, w // 60)
-    b, g, rr = image[h - 2 * r - 1 : h - 2 * r + 2, w - 2 * r - 1 : w - 2 * r + 2].reshape(-1, 3).mean(axis=0)
-    return rr > 200 and g < 60 and b < 60
+    corner = image[: h // 3, w - w // 6 :].astype(np.int16)
+    red = (corner[:, :, 2] > 200) & (corner[:, :, 1] < 60) & (corner[:, :, 0] < 60)
+    return int(red.sum()) >= 20
 
 
 def start(x: X, out: Path, *extra: str) -> tuple[subprocess.Popen[bytes], OutputReader]:
@@ -305,3 +305,34 @@ def test_headless_preview_opens_windows_and_closing_them_keeps_recording(display
 
 def csv_rows_now(paths: list[Path]) -> int:
     return min(len(p.read_text().splitlines()) for p in paths)
+
+
+def test_slave_preview_opens_windows_beside_the_protocol(display: str, tmp_path: Path) -> None:
+    x = X(display)
+    out = tmp_path / "rec"
+    proc = subprocess.Popen(
+        main_camera(*small_run_args(out, "--preview-size", "5", "--mode", "slave", "--preview")),
+        env=x.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    err = OutputReader.of_pipe(proc.stderr)  # type: ignore[arg-type]
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(b'{"command": "start_recording", "id": 1}\n')
+        proc.stdin.flush()
+        assert b'"recording_started"' in proc.stdout.readline()
+        window = x.window("camera_core cam0")
+        x.shot_when(window, red_dot, "the recording dot in the slave preview")
+        x.key(window, "q")
+        err.wait_for("preview closed; the run goes on")
+        proc.stdin.write(b'{"command": "get_status", "id": 2}\n{"command": "quit", "id": 3}\n')
+        proc.stdin.flush()
+        assert b'"status_report"' in proc.stdout.readline()  # the protocol still answers
+        assert b'"shutdown"' in proc.stdout.readline()
+        assert finish(proc) == 0
+    finally:
+        stop_and_report(x, proc, err, out)
+    videos = sorted(session_dir(out).glob("cam*.h264"))
+    assert len(videos) == 2 and all(verify_recording(v).ok for v in videos)

@@ -24,6 +24,7 @@ from camera_core.commands.protocol import (
 from camera_core.commands.writer import ProtocolWriter, write_all
 from camera_core.config.settings import Settings
 from camera_core.errors import CameraCoreError
+from camera_core.modes.monitor import preview_alongside
 from camera_core.modes.runner import ModeContext, StopRequest, run_mode
 from camera_core.system import CameraSystem
 
@@ -52,8 +53,16 @@ class SlaveChannel:
 
     def run(self) -> int:
         """Serve until stopped; then stop streams, write queued replies and return 0."""
+        self.start()
+        return self.finish()
+
+    def start(self) -> None:
+        """Start answering commands (reader and writer threads)."""
         self.writer.start()
         self._reader.start()
+
+    def finish(self) -> int:
+        """Wait for the stop request, then stop streams, write queued replies and return 0."""
         self.stop.wait()
         self.handler.close()
         if not self.writer.drain(DRAIN_TIMEOUT_S):
@@ -102,7 +111,10 @@ def run(settings: Settings) -> int:
         sys.setswitchinterval(settings.slave_switch_interval_ms / 1000.0)
 
     def serve(ctx: ModeContext) -> int:
-        return SlaveChannel(ctx.system, ctx.stop, 0, protocol_fd, settings).run()
+        channel = SlaveChannel(ctx.system, ctx.stop, 0, protocol_fd, settings)
+        channel.start()
+        preview_alongside(ctx, snapshot_key=False)  # only with --preview: windows on the main thread
+        return channel.finish()
 
     def start_failed(exc: CameraCoreError) -> None:
         try:
