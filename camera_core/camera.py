@@ -31,6 +31,9 @@ from camera_core.watchdog import RestartBackoff
 
 log = logging.getLogger(__name__)
 
+#: Frames read per trip to the capture thread from an unpaced source (benchmarks, file replay).
+UNPACED_BATCH = 8
+
 
 @dataclass(slots=True)
 class PreviewFrame:
@@ -136,12 +139,19 @@ class Camera:
         self._last_frame_at = time.monotonic()  # a submit that waited for the encoder is no silence
         return frame
 
+    def capture_some(self) -> None:
+        """Runs in the capture thread: one frame from a paced camera; up to UNPACED_BATCH from an
+        unpaced source, whose frames are ready at once (fewer round trips through the event loop)."""
+        for _ in range(1 if self.source.paced else UNPACED_BATCH):
+            if self.capture_one() is None:
+                return
+
     async def capture_loop(self, stopping: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         self._last_frame_at = time.monotonic()
         while not stopping.is_set():
             try:
-                await loop.run_in_executor(self._capture_pool, self.capture_one)
+                await loop.run_in_executor(self._capture_pool, self.capture_some)
             except Exception as exc:
                 if stopping.is_set():
                     break

@@ -35,7 +35,6 @@ from camera_core.sources import create_sources
 from camera_core.sources.base import CameraSource
 from camera_core.timing import BootToWallClock
 from camera_core.util.files import free_bytes
-from camera_core.util.memory import keep_large_blocks_mapped
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +132,6 @@ class CameraSystem:
             if self._started:
                 return self
             s = self.settings
-            keep_large_blocks_mapped()  # RSS stays flat over hours of frames and segments
             self.session = Session.create(Path(s.output_dir), s.session_prefix, s.as_dict())
             self.session.open_log(s.log_level, self._console)
             self._notice_unfinished_sessions()

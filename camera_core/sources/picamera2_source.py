@@ -27,6 +27,7 @@ import numpy as np
 from camera_core.errors import CameraBusyError, NoCamerasError
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.frame import Frame
+from camera_core.sources.pool import BufferPool
 from camera_core.timing import DropCounter, RateMeter
 
 if TYPE_CHECKING:
@@ -100,13 +101,15 @@ def plan_video(
     return VideoPlan(main, lores, sensor, min(fps, best_fps) if best_fps else fps, note)
 
 
-def yuv420_to_i420(buf: np.ndarray, width: int, height: int) -> np.ndarray:
+def yuv420_to_i420(buf: np.ndarray, width: int, height: int, out: np.ndarray | None = None) -> np.ndarray:
     """A tight I420 copy (h*3//2, w) of a picamera2 YUV420 array (h*3//2, stride) whose rows may be
-    padded; the chroma planes have half the stride."""
+    padded; the chroma planes have half the stride. Written into `out` when given."""
     stride = buf.shape[1]
+    if out is None:
+        out = np.empty((height * 3 // 2, width), dtype=np.uint8)
     if stride == width:
-        return np.array(buf[: height * 3 // 2], dtype=np.uint8, copy=True)
-    out = np.empty((height * 3 // 2, width), dtype=np.uint8)
+        out[:] = buf[: height * 3 // 2]
+        return out
     out[:height] = buf[:height, :width]
     chroma = buf[height : height * 3 // 2].reshape(height, stride // 2)
     hw, quarter = height * width, (height // 2) * (width // 2)
@@ -222,6 +225,8 @@ class Picamera2Source(CameraSource):
         main = tuple(actual["main"]["size"])
         lores = tuple(actual["lores"]["size"])
         self.plan = VideoPlan(main, lores, plan.sensor, plan.fps, plan.note)  # type: ignore[arg-type]
+        self._main_pool = BufferPool((main[1] * 3 // 2, main[0]))
+        self._lores_pool = BufferPool((lores[1] * 3 // 2, lores[0]))
         from camera_core.recording.picamera2_recorder import encoder_label
 
         self._encoder_label = encoder_label(self._p2)
@@ -359,9 +364,9 @@ class Picamera2Source(CameraSource):
         metadata = request.get_metadata()
         (mw, mh), (lw, lh) = self.plan.main_size, self.plan.lores_size
         with self._p2.MappedArray(request, "main", write=False) as m:
-            image = yuv420_to_i420(m.array, mw, mh)
+            image = yuv420_to_i420(m.array, mw, mh, self._main_pool.acquire())
         with self._p2.MappedArray(request, "lores", write=False) as m:
-            lores = yuv420_to_i420(m.array, lw, lh)
+            lores = yuv420_to_i420(m.array, lw, lh, self._lores_pool.acquire())
         sensor_ns = int(metadata["SensorTimestamp"])
         return Frame(
             camera_id=self.camera_id,

@@ -19,6 +19,7 @@ from camera_core.errors import ConfigError
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.frame import Frame
 from camera_core.sources.framecode import draw_code
+from camera_core.sources.pool import BufferPool
 
 if TYPE_CHECKING:
     from camera_core.config.settings import Settings
@@ -69,12 +70,13 @@ class SimTexture:
         self.u = np.clip(128 + 40 * np.sin(cx / 29.0 + cy / 41.0), 0, 255).astype(np.uint8)
         self.v = np.clip(128 + 40 * np.cos(cx / 53.0 - cy / 19.0), 0, 255).astype(np.uint8)
         self.width, self.height, self.period = width, height, 256
+        self.pool = BufferPool((height * 3 // 2, width))
 
     def render(self, sequence: int) -> np.ndarray:
         """A new I420 frame (h*3//2, w) for this sequence number, frame code drawn."""
         w, h = self.width, self.height
         off = (sequence * SCROLL_PX_PER_FRAME) % self.period
-        out = np.empty((h * 3 // 2, w), dtype=np.uint8)
+        out = self.pool.acquire()
         out[:h] = self.y[:, off : off + w]
         quarter = (h // 2) * (w // 2)
         u = out[h:].reshape(-1)[:quarter].reshape(h // 2, w // 2)
