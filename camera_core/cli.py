@@ -15,6 +15,7 @@ from camera_core.errors import ConfigError
 #: tool name -> "module:function" taking argv and returning an exit code
 TOOLS: dict[str, str] = {
     "convert": "camera_core.recording.convert:main",
+    "verify": "camera_core.verify:main",
     "rig": "camera_core.client.rig_cli:main",
     "report": "camera_core.report.cli:main",
     "recover": "camera_core.recovery.tool:main",

@@ -3,6 +3,7 @@ the test fake) step by exactly 1 + dropped_since_last, and MP4 pts equal the row
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,3 +87,47 @@ def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: 
             report.problems.append("... (more problems not listed)")
             break
     return report
+
+
+def main(argv: list[str]) -> int:
+    """`python -m camera_core verify PATH...`: check recordings (files or session folders)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(
+        prog="python -m camera_core verify",
+        description="Decode recordings and check them against their timing CSVs: frames = rows, "
+        "frame_number = position, MP4 pts = pts_us, and (sim/test frames) frame codes step by 1 + drops.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, help=".h264/.mp4 files or session folders")
+    parser.add_argument("--no-codes", action="store_true", help="skip the frame-code check (real cameras)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per recording")
+    args = parser.parse_args(argv)
+    videos: list[Path] = []
+    for p in args.paths:
+        if p.is_dir():
+            videos += sorted(v for v in p.iterdir() if v.suffix in (".h264", ".mp4"))
+        elif p.suffix in (".h264", ".mp4") and p.exists():
+            videos.append(p)
+        else:
+            print(f"verify: {p}: not a recording or a session folder", file=sys.stderr)
+            return 2
+    if not videos:
+        print("verify: no recordings found", file=sys.stderr)
+        return 2
+    failed = 0
+    for video in videos:
+        if not timing_csv_of(video).exists():
+            print(f"verify: {video.name}: no timing CSV beside it", file=sys.stderr)
+            failed += 1
+            continue
+        report = verify_recording(video, check_codes=not args.no_codes)
+        failed += not report.ok
+        if args.json:
+            print(json.dumps(report.as_dict()))
+        else:
+            verdict = "ok" if report.ok else "FAILED"
+            print(f"{video.name}: {verdict}: {report.frames} frames, {report.rows} rows, {report.drops_reported} drops")
+            for problem in report.problems:
+                print(f"  {problem}")
+    return 1 if failed else 0

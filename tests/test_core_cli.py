@@ -159,3 +159,35 @@ def test_python_dash_m_is_the_same_cli() -> None:
         env={**os.environ, "COLUMNS": "200"},
     )
     assert proc.returncode == 0 and "--target-fps" in proc.stdout and "config key" in proc.stdout
+
+
+def test_verify_tool_passes_good_recordings_and_catches_a_missing_row(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    subprocess.run(
+        main_camera_cmd(
+            "--mode",
+            "headless",
+            "--backend",
+            "sim",
+            "--duration",
+            "1",
+            "--resolution",
+            "7",
+            "--output-dir",
+            str(out),
+            "--sim-cameras",
+            "1",
+        ),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    session = only_session(out)
+    verify = [sys.executable, "-m", "camera_core", "verify", str(session)]
+    good = subprocess.run(verify, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert good.returncode == 0 and ": ok: " in good.stdout
+    csv_path = next(session.glob("*_frame_timing.csv"))
+    lines = csv_path.read_text().splitlines()
+    csv_path.write_text("\n".join(lines[:5] + lines[6:]) + "\n")  # lose one row in the middle
+    bad = subprocess.run(verify, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert bad.returncode == 1 and "FAILED" in bad.stdout and "timing rows" in bad.stdout
