@@ -114,7 +114,6 @@ class CameraSystem:
         self._stopping: asyncio.Event | None = None
         self._tasks: list[asyncio.Future[Any]] = []
         self._control = threading.RLock()
-        self._recording_stamp: str | None = None
         self._started = False
         self._closed = False
         self._started_at = 0.0

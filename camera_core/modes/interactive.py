@@ -40,7 +40,8 @@ def interactive(ctx: ModeContext, probe: DisplayProbe | None) -> int:
 
 def _announce(ctx: ModeContext, how: str) -> None:
     session = ctx.system.session.directory if ctx.system.session else "?"
-    print(f"{len(ctx.system.cameras)} camera(s) ready; {how}. Session: {session}", file=sys.stderr)
+    backend = ctx.system.backend
+    print(f"{len(ctx.system.cameras)} {backend} camera(s) ready; {how}. Session: {session}", file=sys.stderr)
 
 
 def with_windows(ctx: ModeContext) -> int:

@@ -103,6 +103,8 @@ def run_mode(
                     on_start_error(exc)
                 print(f"main_camera.py: error: {exc}", file=sys.stderr)
                 return 1
+            for warning in system.warnings:  # e.g. simulated cameras because picamera2 is missing
+                print(f"main_camera.py: warning: {warning}", file=sys.stderr)
             start_duration_timer(stop, settings.duration)
             assert capture.protocol_stream is not None
             code = body(ModeContext(system, stop, capture.protocol_stream)) or 0
