@@ -54,6 +54,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="round trips per measurement")
     parser.add_argument("--switch-interval-ms", default=None, help="slave_switch_interval_ms for the slave")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="another config key for the slave"
+    )
     args = parser.parse_args()
     status_line = b'{"command":"get_status","id":1}\n'
 
@@ -67,9 +70,11 @@ def main() -> int:
             sys.executable, str(ROOT / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "2",
             "--resolution", "0", "--target-fps", "30", "--no-mp4", "--output-dir", out,
         ]  # fmt: skip
-        if args.switch_interval_ms is not None:
+        lines = [f"slave_switch_interval_ms = {args.switch_interval_ms}"] if args.switch_interval_ms is not None else []
+        lines += [item.replace("=", " = ", 1) for item in args.set]
+        if lines:
             config = Path(out) / "bench_config.txt"
-            config.write_text(f"slave_switch_interval_ms = {args.switch_interval_ms}\n")
+            config.write_text("\n".join(lines) + "\n")
             argv += ["--config", str(config)]
         slave = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         request(slave, {"command": "get_status"})  # answered once the cameras run
