@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import simplejpeg
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +80,30 @@ def parse_message(line: bytes | str, slave: str = "") -> Message:
     if obj.get("type") != "status":
         raise ValueError(f"not a protocol message: {str(line)[:80]}")
     return Reply(str(obj.get("status")), data, obj.get("id"), obj)
+
+
+class _Sink(Protocol):
+    def put(self, item: Any) -> None: ...
+
+
+def fan_out(
+    message: SlaveEvent | PreviewImage,
+    events: _Sink,
+    previews: _Sink,
+    event_callbacks: list[Callable[[Any], None]],
+    preview_callbacks: list[Callable[[Any], None]],
+    slave: str,
+) -> None:
+    """Queue an unsolicited message for iterators and call its callbacks (a failing callback is
+    logged, never raised into the reader)."""
+    if isinstance(message, SlaveEvent):
+        events.put(message)
+        callbacks = list(event_callbacks)
+    else:
+        previews.put(message)
+        callbacks = list(preview_callbacks)
+    for callback in callbacks:
+        try:
+            callback(message)
+        except Exception:
+            log.exception("slave %s: callback failed", slave)

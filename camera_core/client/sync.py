@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from camera_core.client.errors import SlaveDied, SlaveError, SlaveTimeout
 from camera_core.client.launch import slave_argv
-from camera_core.client.messages import PreviewImage, Reply, SlaveEvent, parse_message
+from camera_core.client.messages import PreviewImage, Reply, SlaveEvent, fan_out, parse_message
 
 log = logging.getLogger(__name__)
 
@@ -298,18 +298,7 @@ class SlaveClient:
             elif message.status == "error":
                 log.warning("slave %s: %s", self.name, message.data.get("message"))
             return
-        callbacks: list[Any]
-        if isinstance(message, SlaveEvent):
-            self._events.put(message)
-            callbacks = list(self._event_callbacks)
-        else:
-            self._previews.put(message)
-            callbacks = list(self._preview_callbacks)
-        for callback in callbacks:
-            try:
-                callback(message)
-            except Exception:
-                log.exception("slave %s: callback failed", self.name)
+        fan_out(message, self._events, self._previews, self._event_callbacks, self._preview_callbacks, self.name)
 
     def _died(self) -> None:
         try:
