@@ -77,7 +77,7 @@ def main() -> int:
             config.write_text("\n".join(lines) + "\n")
             argv += ["--config", str(config)]
         slave = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        request(slave, {"command": "get_status"})  # answered once the cameras run
+        status = request(slave, {"command": "get_status"})  # answered once the cameras run
         round_trips(slave, 200, status_line)  # warm up
         idle = round_trips(slave, args.n, status_line)
         request(slave, {"command": "start_recording"})
@@ -91,7 +91,9 @@ def main() -> int:
         slave.wait(60)
 
     recs = stopped["data"]["recordings"]  # type: ignore[index]
-    print("get_status round trip over the slave's stdin/stdout (2 sim cameras, 1456x1088@30)")
+    cams = status["data"]["cameras"]  # type: ignore[index]
+    width, height = cams[0]["resolution"]
+    print(f"get_status round trip over the slave's stdin/stdout ({len(cams)} sim cameras, {width}x{height}@30)")
     print(summary("bare pipe echo, idle machine", bare_idle))
     print(summary("slave idle", idle))
     print(summary("bare pipe echo, slave recording", bare_busy))

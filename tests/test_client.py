@@ -39,9 +39,12 @@ def test_client_drives_a_slave_and_decodes_previews(tmp_path: Path) -> None:
         assert started["cameras"][0]["camera_id"] == 0
         frames: list[tuple[int, np.ndarray]] = []
         slave.on_preview(lambda p: frames.append((p.camera_id, p.image)))
-        assert slave.toggle_preview(0, True)["cameras"] == [{"camera_id": 0, "enabled": True}]
+        toggled = slave.toggle_preview(0, True)
+        assert toggled["cameras"] == [{"camera_id": 0, "enabled": True}]
+        width, height = toggled["size"]
         preview = next(slave.previews(timeout=20))
-        assert preview.image.shape == (240, 320, 3) and preview.image.dtype == np.uint8
+        assert preview.image.shape == (height, width, 3) and preview.image.dtype == np.uint8
+        assert (preview.width, preview.height) == (width, height)
         assert preview.image.std() > 5  # moving sim content, not a blank frame
         # Replies keep arriving in between preview frames, each matched to its command.
         statuses = [slave.get_status() for _ in range(20)]
@@ -85,9 +88,9 @@ def test_a_slave_that_cannot_start_says_why() -> None:
 
 
 def test_async_client(tmp_path: Path) -> None:
-    async def run() -> tuple[int, tuple[int, ...], dict[str, object]]:
+    async def run() -> tuple[int, tuple[int, ...], list[int], dict[str, object]]:
         async with await AsyncSlaveClient.spawn(_args(tmp_path)) as slave:
-            await slave.toggle_preview(1, True)
+            size = (await slave.toggle_preview(1, True))["size"]
             async with asyncio.timeout(20):
                 async for frame in slave.previews():
                     shape = frame.image.shape
@@ -98,10 +101,10 @@ def test_async_client(tmp_path: Path) -> None:
             assert bad.value.code == "UNKNOWN_COMMAND"
             status = await slave.get_status()
         assert slave.proc.returncode == 0
-        return camera, shape, status
+        return camera, shape, size, status
 
-    camera, shape, status = asyncio.run(run())
-    assert camera == 1 and shape == (240, 320, 3)
+    camera, shape, (width, height), status = asyncio.run(run())
+    assert camera == 1 and shape == (height, width, 3)
     assert status["protocol"]["preview_streaming"] == [1]  # type: ignore[index]
 
 

@@ -8,11 +8,11 @@ import os
 import re
 import threading
 from concurrent.futures import Future
-from pathlib import Path
 
 import pytest
 from slave_support import ROOT
 
+from camera_core.commands import protocol
 from camera_core.commands.lines import LineTooLong, read_lines
 from camera_core.commands.protocol import (
     ProtocolError,
@@ -21,8 +21,9 @@ from camera_core.commands.protocol import (
     parse_line,
     status_message,
 )
-from camera_core.commands.schema import build, load
+from camera_core.commands.schema import ERROR_CODES, build, load
 from camera_core.commands.writer import ProtocolWriter
+from camera_core.errors import CameraCoreError
 
 
 def test_parse_gives_typed_commands() -> None:
@@ -95,4 +96,19 @@ def test_schema_file_and_docs_are_current() -> None:
     for group in ("commands", "replies", "events"):
         for name, schema in schemas[group].items():
             assert schema in blocks, f"docs/protocol.md lacks the schema of {group} {name}"
-    assert Path(ROOT / "docs" / "master_example.md").exists()
+
+
+def test_schema_lists_every_error_code() -> None:
+    def codes(cls: type[CameraCoreError]) -> set[str]:
+        return {cls.code}.union(*(codes(sub) for sub in cls.__subclasses__()))
+
+    wire = {protocol.INVALID_JSON, protocol.UNKNOWN_COMMAND, protocol.INVALID_ARGUMENT, protocol.LINE_TOO_LONG}
+    assert codes(CameraCoreError) | wire <= set(ERROR_CODES)
+
+
+def test_master_example_code_compiles() -> None:
+    text = (ROOT / "docs" / "master_example.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 4
+    for block in blocks:
+        compile(block, "docs/master_example.md", "exec")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -14,7 +13,16 @@ from typing import Any
 
 from camera_core.client.errors import SlaveDied, SlaveError, SlaveTimeout
 from camera_core.client.launch import slave_argv
-from camera_core.client.messages import PreviewImage, Reply, SlaveEvent, fan_out, parse_message
+from camera_core.client.messages import (
+    PreviewImage,
+    Reply,
+    SlaveEvent,
+    command_line,
+    fan_out,
+    read_message,
+    reply_data,
+    take_waiter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +69,7 @@ class AsyncSlaveClient:
         self.proc = proc
         self.name = name
         self.timeout = timeout
-        self._pending: OrderedDict[Any, tuple[str, asyncio.Future[Reply]]] = OrderedDict()
+        self._pending: OrderedDict[Any, asyncio.Future[Reply]] = OrderedDict()
         self._ids = itertools.count(1)
         self._death: SlaveDied | None = None
         self._stderr: deque[str] = deque(maxlen=40)
@@ -123,11 +131,10 @@ class AsyncSlaveClient:
             raise self._death
         request_id = next(self._ids)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = (command, future)
-        message = {"command": command, "id": request_id, **{k: v for k, v in args.items() if v is not None}}
+        self._pending[request_id] = future
         assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+            self.proc.stdin.write(command_line(command, request_id, args))
             await self.proc.stdin.drain()
         except (OSError, RuntimeError):
             self._pending.pop(request_id, None)
@@ -141,9 +148,7 @@ class AsyncSlaveClient:
         except TimeoutError:
             self._pending.pop(request_id, None)
             raise SlaveTimeout(f"slave {self.name}: no reply to {command} within {wait:g} s") from None
-        if not reply.ok:
-            raise SlaveError(command, str(reply.data.get("code")), str(reply.data.get("message")), reply.message)
-        return reply.data
+        return reply_data(command, reply)
 
     async def start_recording(self, camera_id: int | None = None, at: float | None = None) -> dict[str, Any]:
         return await self.request("start_recording", camera_id=camera_id, at=at)
@@ -226,12 +231,9 @@ class AsyncSlaveClient:
         assert self.proc.stdout is not None
         try:
             while raw := await self.proc.stdout.readline():
-                try:
-                    message = parse_message(raw, self.name)
-                except (ValueError, KeyError, TypeError):
-                    log.warning("slave %s wrote a line that is not a protocol message: %r", self.name, raw[:200])
-                    continue
-                self._dispatch(message)
+                message = read_message(raw, self.name)
+                if message is not None:
+                    self._dispatch(message)
         except Exception:
             log.exception("slave %s: reading its output failed", self.name)
         finally:
@@ -239,11 +241,9 @@ class AsyncSlaveClient:
 
     def _dispatch(self, message: Reply | SlaveEvent | PreviewImage) -> None:
         if isinstance(message, Reply):
-            entry = self._pending.pop(message.id, None)
-            if entry is None and message.id is None and message.status == "error" and self._pending:
-                entry = self._pending.popitem(last=False)[1]
-            if entry is not None and not entry[1].done():
-                entry[1].set_result(message)
+            future = take_waiter(self._pending, message)
+            if future is not None and not future.done():
+                future.set_result(message)
             return
         fan_out(message, self._events, self._previews, self._event_callbacks, self._preview_callbacks, self.name)
 
@@ -254,7 +254,7 @@ class AsyncSlaveClient:
             returncode = None
         await asyncio.wait([self._stderr_task], timeout=2)
         self._death = SlaveDied(self.name, returncode, self.stderr_tail(), "its output ended")
-        for _, future in self._pending.values():
+        for future in self._pending.values():
             if not future.done():
                 future.set_exception(self._death)
         self._pending.clear()

@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import simplejpeg
+
+from camera_core.client.errors import SlaveError
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,41 @@ def parse_message(line: bytes | str, slave: str = "") -> Message:
     if obj.get("type") != "status":
         raise ValueError(f"not a protocol message: {str(line)[:80]}")
     return Reply(str(obj.get("status")), data, obj.get("id"), obj)
+
+
+def read_message(line: bytes, slave: str) -> Message | None:
+    """`parse_message`, or None (logged) for a line that is not a protocol message."""
+    try:
+        return parse_message(line, slave)
+    except (ValueError, KeyError, TypeError):
+        log.warning("slave %s wrote a line that is not a protocol message: %r", slave, line[:200])
+        return None
+
+
+def command_line(command: str, request_id: int, args: dict[str, Any]) -> bytes:
+    """One command line with its id; None-valued arguments are left out."""
+    message = {"command": command, "id": request_id, **{k: v for k, v in args.items() if v is not None}}
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+W = TypeVar("W")
+
+
+def take_waiter(pending: OrderedDict[Any, W], reply: Reply) -> W | None:
+    """Remove and return the waiter `reply` answers: the one of its id, or for an error without an id
+    (a line the slave could not read) the oldest one."""
+    if reply.id in pending:
+        return pending.pop(reply.id)
+    if reply.id is None and reply.status == "error" and pending:
+        return pending.popitem(last=False)[1]
+    return None
+
+
+def reply_data(command: str, reply: Reply) -> dict[str, Any]:
+    """The reply's data; SlaveError for an error reply."""
+    if not reply.ok:
+        raise SlaveError(command, str(reply.data.get("code")), str(reply.data.get("message")), reply.message)
+    return reply.data
 
 
 class _Sink(Protocol):

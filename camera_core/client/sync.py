@@ -5,7 +5,6 @@ callbacks or iterators. A slave that dies turns every waiting call into SlaveDie
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import subprocess
 import threading
@@ -18,7 +17,16 @@ from typing import Any, Generic, TypeVar
 
 from camera_core.client.errors import SlaveDied, SlaveError, SlaveTimeout
 from camera_core.client.launch import slave_argv
-from camera_core.client.messages import PreviewImage, Reply, SlaveEvent, fan_out, parse_message
+from camera_core.client.messages import (
+    PreviewImage,
+    Reply,
+    SlaveEvent,
+    command_line,
+    fan_out,
+    read_message,
+    reply_data,
+    take_waiter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +83,7 @@ class SlaveClient:
         self.argv = list(argv)
         self.name = name or " ".join(self.argv[:3])
         self.timeout = timeout
-        self._pending: OrderedDict[Any, tuple[str, Future[Reply]]] = OrderedDict()
+        self._pending: OrderedDict[Any, Future[Reply]] = OrderedDict()
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -128,9 +136,8 @@ class SlaveClient:
             if self._death is not None:
                 raise self._death
             request_id = next(self._ids)
-            self._pending[request_id] = (command, future)
-        message = {"command": command, "id": request_id, **{k: v for k, v in args.items() if v is not None}}
-        line = json.dumps(message, separators=(",", ":")).encode() + b"\n"
+            self._pending[request_id] = future
+        line = command_line(command, request_id, args)
         try:
             with self._write_lock:
                 assert self.proc.stdin is not None
@@ -149,13 +156,11 @@ class SlaveClient:
             reply = future.result(wait)
         except FutureTimeout:
             with self._lock:
-                for key, (_, f) in list(self._pending.items()):
-                    if f is future:
+                for key, waiting in list(self._pending.items()):
+                    if waiting is future:
                         del self._pending[key]
             raise SlaveTimeout(f"slave {self.name}: no reply to {command} within {wait:g} s") from None
-        if not reply.ok:
-            raise SlaveError(command, str(reply.data.get("code")), str(reply.data.get("message")), reply.message)
-        return reply.data
+        return reply_data(command, reply)
 
     def wait_ready(self, timeout: float = 60.0) -> dict[str, Any]:
         """The first command is answered once the cameras run: get_status is the readiness probe."""
@@ -275,26 +280,18 @@ class SlaveClient:
         assert self.proc.stdout is not None
         try:
             for raw in self.proc.stdout:
-                try:
-                    message = parse_message(raw, self.name)
-                except (ValueError, KeyError, TypeError):
-                    log.warning("slave %s wrote a line that is not a protocol message: %r", self.name, raw[:200])
-                    continue
-                self._dispatch(message)
+                message = read_message(raw, self.name)
+                if message is not None:
+                    self._dispatch(message)
         finally:
             self._died()
 
     def _dispatch(self, message: Reply | SlaveEvent | PreviewImage) -> None:
         if isinstance(message, Reply):
             with self._lock:
-                if message.id in self._pending:
-                    entry = self._pending.pop(message.id)
-                elif message.id is None and self._pending and message.status == "error":
-                    entry = self._pending.popitem(last=False)[1]  # an id-less error answers the oldest
-                else:
-                    entry = None
-            if entry is not None:
-                entry[1].set_result(message)
+                future = take_waiter(self._pending, message)
+            if future is not None:
+                future.set_result(message)
             elif message.status == "error":
                 log.warning("slave %s: %s", self.name, message.data.get("message"))
             return
@@ -311,7 +308,7 @@ class SlaveClient:
             self._death = death
             pending = list(self._pending.values())
             self._pending.clear()
-        for _, future in pending:
+        for future in pending:
             future.set_exception(death)
         self._events.put(_END)
         self._previews.put(_END)

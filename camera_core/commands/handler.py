@@ -39,6 +39,13 @@ from camera_core.system import CameraSystem
 log = logging.getLogger(__name__)
 
 
+def answered(message: dict[str, Any]) -> Future[dict[str, Any]]:
+    """A future that already holds its reply."""
+    future: Future[dict[str, Any]] = Future()
+    future.set_result(message)
+    return future
+
+
 class CommandHandler:
     """Executes commands for one protocol channel. `submit` may be called from any thread."""
 
@@ -58,13 +65,12 @@ class CommandHandler:
         """Run the request as a job. A get_status with no job ahead of it is answered at once on the
         caller's thread (it only reads counters), which keeps status round trips short."""
         with self._inflight_lock:
+            self.commands_run += 1  # counted here: the reader and the job thread both run commands
             inline = isinstance(request.command, GetStatus) and self._inflight == 0
             if not inline:
                 self._inflight += 1
         if inline:
-            future: Future[dict[str, Any]] = Future()
-            future.set_result(self.run(request))
-            return future
+            return answered(self.run(request))
         future = self._jobs.submit(self.run, request)
         future.add_done_callback(self._job_done)
         return future
@@ -76,7 +82,6 @@ class CommandHandler:
     def run(self, request: Request) -> dict[str, Any]:
         """Execute one request and build its reply; never raises."""
         name = command_name(request.command)
-        self.commands_run += 1
         try:
             data = self._execute(request.command)
         except CameraCoreError as exc:

@@ -9,11 +9,10 @@ import logging
 import threading
 import time
 
-import simplejpeg
-
 from camera_core.camera import Camera
 from camera_core.commands.protocol import encode_line, preview_message
 from camera_core.commands.writer import ProtocolWriter
+from camera_core.snapshot import encode_jpeg
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +53,7 @@ class PreviewStream:
                     if self.writer.preview_pending(cam_id):
                         self.writer.count_preview_skip(cam_id)
                         continue
-                    jpeg = simplejpeg.encode_jpeg(
-                        frame.image, quality=self.quality, colorspace="BGR", colorsubsampling="420"
-                    )
+                    jpeg = encode_jpeg(frame.image, "BGR", self.quality)
                     height, width = frame.image.shape[:2]
                     message = preview_message(
                         cam_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import reprlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,7 +135,7 @@ def _event_names(name: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-_Validator = Any  # Callable[[str, Any], Any]
+_Validator = Callable[[str, Any], Any]
 
 #: command name -> (class, {argument: validator})
 COMMANDS: dict[str, tuple[type, dict[str, _Validator]]] = {

@@ -237,24 +237,22 @@ REPLIES: dict[str, dict[str, Any]] = {
         ),
         "Answer to any command line that failed; the slave keeps running.",
     ),
-    "preview_frame": {
-        **_reply(
-            "preview_frame",
-            _obj(
-                {
-                    "camera_id": {"type": "integer"},
-                    "frame_number": {"type": "integer", "minimum": 0},
-                    "sensor_timestamp_ns": {"type": "integer"},
-                    "width": {"type": "integer", "minimum": 1},
-                    "height": {"type": "integer", "minimum": 1},
-                    "format": {"const": "jpeg"},
-                    "jpeg_base64": {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/jpeg"},
-                },
-                ["camera_id", "frame_number", "sensor_timestamp_ns", "width", "height", "format", "jpeg_base64"],
-            ),
-            "Unsolicited, after toggle_preview; never carries an id.",
+    "preview_frame": _reply(
+        "preview_frame",
+        _obj(
+            {
+                "camera_id": {"type": "integer"},
+                "frame_number": {"type": "integer", "minimum": 0},
+                "sensor_timestamp_ns": {"type": "integer"},
+                "width": {"type": "integer", "minimum": 1},
+                "height": {"type": "integer", "minimum": 1},
+                "format": {"const": "jpeg"},
+                "jpeg_base64": {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/jpeg"},
+            },
+            ["camera_id", "frame_number", "sensor_timestamp_ns", "width", "height", "format", "jpeg_base64"],
         ),
-    },
+        "Unsolicited, after toggle_preview; never carries an id.",
+    ),
 }
 
 

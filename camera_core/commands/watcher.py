@@ -1,6 +1,7 @@
 """Derived events for subscribers: watches the system's status and publishes on its event bus
-what a master wants to hear without polling (frames dropped, camera errors, the first frame of a
-recording written, a recording that ended without stop_recording)."""
+what a master wants to hear without polling (frames dropped, frames not recorded, camera errors, the
+first frame of a recording written). A recording that ends without stop_recording is announced by
+the system itself (`recording_error` / `disk_low`, then `recording_stopped`)."""
 
 from __future__ import annotations
 

@@ -8,10 +8,8 @@ import logging
 import os
 import sys
 import threading
-from concurrent.futures import Future
-from typing import Any
 
-from camera_core.commands.handler import CommandHandler
+from camera_core.commands.handler import CommandHandler, answered
 from camera_core.commands.lines import LineTooLong, read_lines
 from camera_core.commands.protocol import (
     LINE_TOO_LONG,
@@ -32,12 +30,6 @@ log = logging.getLogger(__name__)
 
 #: How long shutdown waits for queued replies to reach a master that is not reading.
 DRAIN_TIMEOUT_S = 5.0
-
-
-def _answered(message: dict[str, Any]) -> Future[dict[str, Any]]:
-    future: Future[dict[str, Any]] = Future()
-    future.set_result(message)
-    return future
 
 
 class SlaveChannel:
@@ -77,7 +69,7 @@ class SlaveChannel:
                     return
                 if isinstance(item, LineTooLong):
                     text = f"line longer than {self.max_line} bytes ({item.length}+ bytes) skipped; send one command per line"
-                    self.writer.put_reply(_answered(error_message(LINE_TOO_LONG, text)))
+                    self.writer.put_reply(answered(error_message(LINE_TOO_LONG, text)))
                     continue
                 if not item.strip():
                     continue
@@ -85,7 +77,7 @@ class SlaveChannel:
                     request = parse_line(item)
                 except ProtocolError as exc:
                     has_id = exc.request_id is not None
-                    self.writer.put_reply(_answered(error_message(exc.code, exc.message, exc.request_id, has_id)))
+                    self.writer.put_reply(answered(error_message(exc.code, exc.message, exc.request_id, has_id)))
                     continue
                 future = self.handler.submit(request)
                 if not (future.done() and self.writer.write_reply_now(future.result())):
