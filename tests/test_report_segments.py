@@ -13,7 +13,7 @@ import pytest
 from camera_core.cli import main as cli_main
 from camera_core.report.figure_data import figure_data
 from camera_core.report.load import load_session
-from tests.report_sessions import EXACT, EXACT_LAST, drop_runs, exact_session
+from tests.report_sessions import EXACT, EXACT_LAST, PERIOD_NS, delivered, drop_runs, exact_session
 
 #: cam0's second file starts at frame 196, the frame after the lost sequence 200: that drop sits
 #: on the boundary.
@@ -44,6 +44,16 @@ def split_cam0(dest: Path, names: tuple[str, str], *, keep_manifest: bool) -> Pa
     return dest
 
 
+def span_s(seqs: list[int]) -> float:
+    """Duration of frames with these sequences: first to last timestamp plus one period."""
+    return (seqs[-1] - seqs[0] + 1) * PERIOD_NS / 1e9
+
+
+#: cam0's delivered sequences, in the first and the second file.
+CAM0 = delivered(EXACT[0], EXACT_LAST)
+FIRST, SECOND = CAM0[:SPLIT], CAM0[SPLIT:]
+
+
 def check_split(capsys: pytest.CaptureFixture[str], session: Path) -> None:
     assert cli_main(["report", str(session), "--json", "--no-figure"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -53,23 +63,32 @@ def check_split(capsys: pytest.CaptureFixture[str], session: Path) -> None:
     assert [s["segment"] for s in cam0["segments"]] == [1, 2]
     first, second = cam0["segments"]
     # (49, 3) lies in the first file; (196, 1) is the boundary: counted once, in the second file
-    assert drop_runs(EXACT[0], EXACT_LAST) == [(49, 3), (SPLIT, 1)]
-    assert (first["frames"], first["drops"], first["longest_drop_run"]) == (SPLIT, 3, 3)
-    assert (second["frames"], second["drops"], second["longest_drop_run"]) == (296 - SPLIT, 1, 1)
-    assert first["duration_s"] == pytest.approx(199 / 30, abs=1e-6)
-    assert second["duration_s"] == pytest.approx(100 / 30, abs=1e-6)
-    assert first["interval_max_ms"] == pytest.approx(4 * 1000 / 30, abs=1e-5)
-    assert second["interval_max_ms"] == pytest.approx(1000 / 30, abs=1e-5)  # the gap is between the files
+    runs = drop_runs(EXACT[0], EXACT_LAST)
+    assert runs == [(49, 3), (SPLIT, 1)]
+    (_, in_first), (_, at_boundary) = runs
+    assert (first["frames"], first["drops"], first["longest_drop_run"]) == (len(FIRST), in_first, in_first)
+    assert (second["frames"], second["drops"], second["longest_drop_run"]) == (len(SECOND), at_boundary, at_boundary)
+    assert first["duration_s"] == pytest.approx(span_s(FIRST), abs=1e-6)
+    assert second["duration_s"] == pytest.approx(span_s(SECOND), abs=1e-6)
+    assert first["interval_max_ms"] == pytest.approx((1 + in_first) * PERIOD_NS / 1e6, abs=1e-5)
+    assert second["interval_max_ms"] == pytest.approx(PERIOD_NS / 1e6, abs=1e-5)  # the gap is between the files
     total = cam0["total"]
-    assert (total["frames"], total["drops"], total["longest_drop_run"], total["drop_events"]) == (296, 4, 3, 2)
-    assert total["duration_s"] == pytest.approx(10.0, abs=1e-6)
-    assert total["interval_max_ms"] == pytest.approx(4 * 1000 / 30, abs=1e-5)
+    assert (total["frames"], total["drops"], total["longest_drop_run"], total["drop_events"]) == (
+        len(CAM0),
+        len(EXACT[0].drops),
+        max(lost for _, lost in runs),
+        len(runs),
+    )
+    assert total["duration_s"] == pytest.approx(span_s(CAM0), abs=1e-6)
+    assert total["interval_max_ms"] == pytest.approx((1 + in_first) * PERIOD_NS / 1e6, abs=1e-5)
     assert recs[1]["segments"] == []
     (pair,) = take["pairs"]
-    assert pair["matched_frames"] == EXACT_LAST - 5 and pair["drift_ppm"] == pytest.approx(100.0, abs=0.05)
+    both = set(CAM0) & set(delivered(EXACT[1], EXACT_LAST))
+    assert pair["matched_frames"] == len(both)
+    assert pair["drift_ppm"] == pytest.approx(EXACT[1].drift_ppm - EXACT[0].drift_ppm, abs=0.05)
     # the figure marks the boundary drop at the recording's frame 196, not at the second file's frame 0
     series = {s.camera_id: s for s in figure_data(load_session(session)).intervals}
-    assert series[0].drop_frames.tolist() == [49, SPLIT]
+    assert series[0].drop_frames.tolist() == [frame for frame, _ in runs]
 
 
 def test_segments_grouped_by_file_name_without_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,8 +100,8 @@ def test_segments_grouped_by_file_name_without_manifest(tmp_path: Path, capsys: 
     text = capsys.readouterr().out
     assert "warning: no manifest.json: recordings grouped by file name" in text
     assert [ln.split()[:4] for ln in text.splitlines() if "segment" in ln and "frames" not in ln] == [
-        ["segment", "1", str(SPLIT), "6.633"],  # sequences 1..199: 199 periods
-        ["segment", "2", str(296 - SPLIT), "3.333"],  # sequences 201..300: 100 periods
+        ["segment", "1", str(len(FIRST)), f"{span_s(FIRST):.3f}"],  # sequences 1..199: 199 periods
+        ["segment", "2", str(len(SECOND)), f"{span_s(SECOND):.3f}"],  # sequences 201..300: 100 periods
     ]
 
 

@@ -55,6 +55,9 @@ def test_self_test_flag_exit_codes(tmp_path: Path) -> None:
     failed = run_cli(tmp_path, "--self-test", "--self-test-seconds", "0.3")
     assert failed.returncode == 1
     assert "self-test cam0: FAIL" in failed.stdout and "LOW_DISK_SPACE" in failed.stdout
+    # a camera that could not record is reported with the same keys as one that did
+    good, bad = (json.loads(run.stdout.splitlines()[-1])["cameras"] for run in (passed, failed))
+    assert [set(c) for c in bad] == [set(c) for c in good] and not any(c["passed"] for c in bad)
     assert not list((tmp_path / "out").rglob("*.h264"))
 
 

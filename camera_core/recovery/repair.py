@@ -14,7 +14,7 @@ from pathlib import Path
 
 import av
 
-from camera_core.recording.timing_log import COLUMNS
+from camera_core.util.files import fsync_file
 
 
 @dataclass(slots=True)
@@ -72,7 +72,7 @@ def read_rows(csv_path: Path) -> tuple[str, list[str], int]:
     does not parse, ends the rows."""
     text = csv_path.read_bytes().decode("utf-8", "replace")
     lines = text.split("\n")
-    header = lines[0] if lines else ",".join(COLUMNS)
+    header = lines[0]
     complete = lines[1:-1]  # the last element is '' after a final newline, else a cut-off row
     rows: list[str] = []
     width = len(header.split(","))
@@ -81,7 +81,7 @@ def read_rows(csv_path: Path) -> tuple[str, list[str], int]:
         if len(parts) != width or not parts[0].isdigit() or int(parts[0]) != i:
             break
         rows.append(line)
-    lines_after_header = len(lines) - 1 - (1 if lines and lines[-1] == "" else 0)
+    lines_after_header = len(lines) - 1 - (1 if lines[-1] == "" else 0)
     return header, rows, max(0, lines_after_header)
 
 
@@ -90,8 +90,7 @@ def write_rows(csv_path: Path, header: str, rows: list[str]) -> None:
     with tmp.open("w", encoding="utf-8", newline="") as f:
         f.write(header + "\n")
         f.writelines(row + "\n" for row in rows)
-        f.flush()
-        os.fsync(f.fileno())
+        fsync_file(f)
     os.replace(tmp, csv_path)
 
 

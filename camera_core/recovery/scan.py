@@ -26,7 +26,7 @@ def still_running(manifest: dict[str, object]) -> bool:
     pid = manifest.get("pid")
     if not isinstance(pid, int) or manifest.get("host") != socket.gethostname():
         return False
-    return pid == os.getpid() or process_alive(pid)
+    return process_alive(pid)
 
 
 def find_unfinished_sessions(output_dir: Path, exclude: Path | None = None) -> list[Path]:

@@ -70,7 +70,8 @@ def segment_entry(video: Path, index: int, previous: dict[str, Any] | None) -> d
     csv_path = timing_csv_of(video)
     rows = read_timing_csv(csv_path) if csv_path.exists() else []
     first, last = (rows[0], rows[-1]) if rows else ({}, {})
-    fps = float(STEM_RE.match(video.stem).group("fps")) if STEM_RE.match(video.stem) else 0.0  # type: ignore[union-attr]
+    named = STEM_RE.match(video.stem)
+    fps = float(named.group("fps")) if named else 0.0
     first_ns = int(first["sensor_timestamp_ns"]) if rows else None
     last_ns = int(last["sensor_timestamp_ns"]) if rows else None
     reason = "start"
@@ -98,9 +99,11 @@ def segment_entry(video: Path, index: int, previous: dict[str, Any] | None) -> d
     }
 
 
-def recording_entry(take: str, videos: list[Path], encoder: str) -> dict[str, Any]:
+def recording_entry(take: str, videos: list[Path], encoders: dict[Any, Any]) -> dict[str, Any]:
+    """A manifest recording entry for one take's files (in segment order); `encoders` by camera id."""
     m = STEM_RE.match(videos[0].stem)
     assert m is not None
+    camera_id = int(m.group("cam"))
     segments: list[dict[str, Any]] = []
     for i, video in enumerate(videos, start=1):
         segments.append(segment_entry(video, i, segments[-1] if segments else None))
@@ -108,7 +111,7 @@ def recording_entry(take: str, videos: list[Path], encoder: str) -> dict[str, An
     times = [t for t in times if t]
     first, last = segments[0], segments[-1]
     return {
-        "camera_id": int(m.group("cam")),
+        "camera_id": camera_id,
         "basename": take,
         "video": first["video"],
         "timing_csv": first["timing_csv"],
@@ -123,7 +126,7 @@ def recording_entry(take: str, videos: list[Path], encoder: str) -> dict[str, An
         "width": int(m.group("w")),
         "height": int(m.group("h")),
         "fps": float(m.group("fps")),
-        "encoder": encoder,
+        "encoder": str(encoders.get(camera_id, "")),
         "started_at_unix": times[0][0] if times else None,
         "stopped_at_unix": times[-1][1] if times else None,
         "files": [f for s in segments for f in s["files"]],
@@ -139,13 +142,8 @@ def segment_sort_key(video: Path) -> tuple[str, int]:
     return m.group("take"), int(m.group("seg") or 1)
 
 
-def recover_session(folder: Path, *, mp4: bool | None = None) -> dict[str, Any]:
-    """Repair every recording in `folder` and rebuild its manifest; returns the report."""
-    manifest = load_manifest(folder)
-    convert = wants_mp4(manifest) if mp4 is None else mp4
-    actions: list[str] = []
-    repairs: list[FileRepair] = []
-    failures: list[str] = []
+def remove_leftovers(folder: Path, actions: list[str]) -> None:
+    """Temporary files of an unfinished write and an interrupted self-test's scratch folder."""
     for part in sorted(folder.glob("*.part")) + sorted(folder.glob("*.tmp")):
         part.unlink()
         actions.append(f"{part.name}: unfinished temporary file removed")
@@ -153,6 +151,11 @@ def recover_session(folder: Path, *, mp4: bool | None = None) -> dict[str, Any]:
         if scratch.is_dir():
             shutil.rmtree(scratch)
             actions.append(f"{scratch.name}: interrupted self-test clip removed")
+
+
+def repair_videos(folder: Path, convert: bool, actions: list[str], failures: list[str]) -> list[FileRepair]:
+    """Every .h264 made consistent with its CSV (or dropped for its verified .mp4), then converted."""
+    repairs: list[FileRepair] = []
     for h264 in sorted(folder.glob("*.h264")):
         if settle_mp4(h264, actions):
             continue
@@ -169,7 +172,11 @@ def recover_session(folder: Path, *, mp4: bool | None = None) -> dict[str, Any]:
                 actions.append(f"{h264.name}: converted to {mp4_path.name} ({repair.frames} frames, .h264 removed)")
             except RemuxError as exc:
                 failures.append(f"{h264.name}: MP4 conversion failed, .h264 kept: {exc}")
-    # Rebuild the recordings: the manifest's finished entries stay, every other take is built from its files.
+    return repairs
+
+
+def rebuilt_recordings(folder: Path, manifest: dict[str, Any], actions: list[str]) -> list[dict[str, Any]]:
+    """Entries for the takes the manifest does not list, built from their files; listed ones stay."""
     known = {r.get("basename") for r in manifest.get("recordings", []) if isinstance(r, dict)}
     videos = [p for p in folder.iterdir() if p.suffix in (".h264", ".mp4") and STEM_RE.match(p.stem)]
     takes: dict[str, list[Path]] = {}
@@ -180,9 +187,21 @@ def recover_session(folder: Path, *, mp4: bool | None = None) -> dict[str, Any]:
     for take, files in takes.items():
         if take in known:
             continue
-        entry = recording_entry(take, files, str(encoders.get(int(STEM_RE.match(take).group("cam")), "")))  # type: ignore[union-attr]
+        entry = recording_entry(take, files, encoders)
         rebuilt.append(entry)
         actions.append(f"{take}: manifest entry rebuilt ({entry['frames']} frames in {len(files)} file(s))")
+    return rebuilt
+
+
+def recover_session(folder: Path, *, mp4: bool | None = None) -> dict[str, Any]:
+    """Repair every recording in `folder` and rebuild its manifest; returns the report."""
+    manifest = load_manifest(folder)
+    convert = wants_mp4(manifest) if mp4 is None else mp4
+    actions: list[str] = []
+    failures: list[str] = []
+    remove_leftovers(folder, actions)
+    repairs = repair_videos(folder, convert, actions, failures)
+    rebuilt = rebuilt_recordings(folder, manifest, actions)
     was_complete = manifest.get("complete") is True
     manifest.setdefault("schema", "camera_core.session/1")
     manifest.setdefault("session", folder.name)

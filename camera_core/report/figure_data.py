@@ -55,7 +55,7 @@ class FigureData:
 
 
 def _session_start_ns(data: SessionData) -> int:
-    firsts = [int(r.combined().wall_ns[0]) for r in data.recordings if r.combined().frames]
+    firsts = [int(s.wall_ns[0]) for s in (r.combined() for r in data.recordings) if s.frames]
     return min(firsts) if firsts else 0
 
 

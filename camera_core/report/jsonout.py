@@ -26,11 +26,10 @@ def _clean(value: Any) -> Any:
 def report_dict(
     report: TimingReport, limits: Thresholds, violations: list[str], figure: str | None, figure_error: str | None
 ) -> dict[str, Any]:
-    body = report.as_dict()
     return _clean(
         {
             "schema": SCHEMA,
-            **body,
+            **report.as_dict(),
             "thresholds": limits.as_dict(),
             "violations": violations,
             "ok": not violations,
@@ -40,5 +39,7 @@ def report_dict(
     )
 
 
-def format_json(*args: Any, **kwargs: Any) -> str:
-    return json.dumps(report_dict(*args, **kwargs), indent=2, ensure_ascii=False)
+def format_json(
+    report: TimingReport, limits: Thresholds, violations: list[str], figure: str | None, figure_error: str | None
+) -> str:
+    return json.dumps(report_dict(report, limits, violations, figure, figure_error), indent=2, ensure_ascii=False)

@@ -88,10 +88,10 @@ class Recording:
         """All segments as one series, frame numbers counted through the whole recording."""
         parts = [s for s in self.joined_segments() if s.frames]
         first = self.segments[0]
-        if len(self.segments) == 1:
-            return parts[0] if parts else first
         if not parts:
             return first
+        if len(self.segments) == 1:
+            return parts[0]
         return TimingSeries(
             camera_id=self.camera_id,
             take=self.take,

@@ -40,10 +40,6 @@ class StreamStats:
     first_wall_clock_ns: int | None
     skipped_rows: int = 0
 
-    @property
-    def label(self) -> str:
-        return f"cam{self.camera_id}" if self.segment is None else f"cam{self.camera_id} seg {self.segment}"
-
 
 @dataclass(slots=True)
 class RecordingReport:
@@ -93,9 +89,9 @@ class TimingReport:
 
 def stream_stats(series: TimingSeries) -> StreamStats:
     period = series.period_ns
-    summary = stats.interval_summary(series.sensor_ns, series.dropped, period)
+    fitted = stats.fitted_period_ns(series.sensor_ns, stats.frame_index(series.dropped))
+    summary = stats.interval_summary(series.sensor_ns, series.dropped, fitted or period)
     duration = stats.duration_s(series.sensor_ns, period)
-    index = stats.frame_index(series.dropped)
     dropped = series.dropped  # the first row's: the gap to the previous segment (see Recording.joined_segments)
     has_frames = series.frames > 0
     return StreamStats(
@@ -116,7 +112,7 @@ def stream_stats(series: TimingSeries) -> StreamStats:
         interval_p99_ms=summary.p99_ms if summary else None,
         interval_max_ms=summary.max_ms if summary else None,
         jitter_us=summary.jitter_us if summary else None,
-        clock_error_ppm=stats.clock_error_ppm(series.sensor_ns, index, period),
+        clock_error_ppm=stats.clock_error_ppm(fitted, period),
         first_sensor_timestamp_ns=int(series.sensor_ns[0]) if has_frames else None,
         first_wall_clock_ns=int(series.wall_ns[0]) if has_frames else None,
         skipped_rows=series.skipped_rows,

@@ -52,15 +52,15 @@ def fitted_period_ns(sensor_ns: np.ndarray, index: np.ndarray) -> float | None:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def interval_summary(sensor_ns: np.ndarray, dropped: np.ndarray, period_ns: float) -> IntervalSummary | None:
+def interval_summary(sensor_ns: np.ndarray, dropped: np.ndarray, mean_period_ns: float) -> IntervalSummary | None:
     """Percentiles of the frame intervals (drop gaps included) and the jitter: the standard deviation
     of each interval's deviation from (1 + drops) periods, the period being the camera's measured
-    mean one (`period_ns` when it cannot be fitted), so neither drops nor a rate error count as jitter."""
+    mean one (fitted_period_ns, the nominal one when it cannot be fitted), so neither drops nor a
+    rate error count as jitter."""
     iv = intervals_ns(sensor_ns)
     if iv.size == 0:
         return None
-    period = fitted_period_ns(sensor_ns, frame_index(dropped)) or period_ns
-    deviation = iv - (1 + dropped[1:]) * period
+    deviation = iv - (1 + dropped[1:]) * mean_period_ns
     p50, p99 = np.percentile(iv, [50, 99])
     return IntervalSummary(
         p50_ms=float(p50) / 1e6,
@@ -70,11 +70,10 @@ def interval_summary(sensor_ns: np.ndarray, dropped: np.ndarray, period_ns: floa
     )
 
 
-def clock_error_ppm(sensor_ns: np.ndarray, index: np.ndarray, period_ns: float) -> float | None:
-    """How far the camera's measured frame period is from the nominal one, in parts per million;
-    positive = frames come slower than nominal."""
-    fitted = fitted_period_ns(sensor_ns, index)
-    return None if fitted is None else (fitted / period_ns - 1.0) * 1e6
+def clock_error_ppm(fitted_ns: float | None, period_ns: float) -> float | None:
+    """How far the camera's measured frame period (fitted_period_ns) is from the nominal one, in
+    parts per million; positive = frames come slower than nominal."""
+    return None if fitted_ns is None else (fitted_ns / period_ns - 1.0) * 1e6
 
 
 @dataclass(frozen=True, slots=True)
