@@ -22,10 +22,10 @@ from camera_core.sources.opencv_source import (
     DeviceSpec,
     USBCameraSource,
     VideoFileSource,
-    boottime_ns,
     create_opencv_sources,
     parse_devices,
 )
+from camera_core.sources.sim import boottime_ns
 from camera_core.system import CameraSystem
 from camera_core.verify import decode_frames, verify_recording
 

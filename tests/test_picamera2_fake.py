@@ -6,6 +6,7 @@ import importlib
 import io
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +15,8 @@ from typing import Any
 import av
 import numpy as np
 import pytest
+
+from camera_core.sources import framecode
 
 FAKES = str(Path(__file__).resolve().parent / "fakes")
 
@@ -251,8 +254,6 @@ def test_timestamps_one_frame_apart_with_injected_drops() -> None:
     gaps = np.diff(stamps) // 5_000_000
     assert list(gaps) == [1, 1, 1, 1, 2, 1, 1, 2, 1, 1, 1] and np.all(np.diff(stamps) % 5_000_000 == 0)
     assert all(md["FrameDuration"] == 5000 and isinstance(md["SensorTimestamp"], int) for md in seen)
-    import time
-
     assert abs(stamps[-1] - time.clock_gettime_ns(time.CLOCK_BOOTTIME)) < 1_000_000_000
     assert abs(seen[-1]["FrameWallClock"] - time.time_ns()) < 1_000_000_000
     assert {"ExposureTime", "AnalogueGain", "DigitalGain", "ColourGains", "Lux", "ScalerCrop"} <= set(seen[0])
@@ -347,7 +348,6 @@ def test_pyav_output_muxes_real_timestamps(tmp_path: Path) -> None:
 
 
 def test_frame_code_matches_the_project_sim() -> None:
-    framecode = pytest.importorskip("camera_core.sources.framecode")
     plane = np.zeros((120, 320), dtype=np.uint8)
     framecode.draw_code(plane, 0x8000_0005)
     assert fake.read_frame_code(plane) == 0x8000_0005

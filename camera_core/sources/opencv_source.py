@@ -25,6 +25,7 @@ import logging
 import sys
 import threading
 import time
+from abc import abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -39,6 +40,7 @@ from camera_core.errors import CameraNotFoundError, ConfigError
 from camera_core.recording.recorder import Recorder, RecorderListener, RecordingResult, RecordingTarget
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.frame import Frame, PixelFormat
+from camera_core.sources.sim import boottime_ns
 from camera_core.timing import BootToWallClock
 
 if TYPE_CHECKING:
@@ -52,11 +54,6 @@ DEVICES_ALLOWED = (
 )
 #: The frame's `extra` key marking a held (not yet playing) copy of a file's first frame.
 HELD = "held"
-
-
-def boottime_ns() -> int:
-    """CLOCK_BOOTTIME, the clock of libcamera's SensorTimestamp."""
-    return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,21 +99,45 @@ def parse_devices(text: str, where: str = "settings") -> list[DeviceSpec]:
     return specs
 
 
+class _StoppableSource(CameraSource):
+    """The lifecycle both OpenCV sources share: `stop()` wakes a `read()` that waits (pacing, a
+    retry after a failed grab); `close()` stops, then `_release()` frees the device or file."""
+
+    def __init__(self, camera_id: int) -> None:
+        self.camera_id = camera_id
+        self._running = False
+        self._stop_event = threading.Event()
+
+    def start(self) -> None:
+        self._stop_event.clear()
+        self._running = True
+
+    def stop(self) -> None:
+        self._running = False
+        self._stop_event.set()
+
+    def close(self) -> None:
+        self.stop()
+        self._release()
+
+    @abstractmethod
+    def _release(self) -> None: ...
+
+
 # -- USB / V4L2 cameras ---------------------------------------------------------------------------
 
 
-class USBCameraSource(CameraSource):
+class USBCameraSource(_StoppableSource):
     """A live camera through cv2.VideoCapture; BGR frames. `read()` blocks in OpenCV (driver timeout)."""
 
     def __init__(self, camera_id: int, spec: DeviceSpec, size: tuple[int, int], fps: float) -> None:
-        self.camera_id = camera_id
+        super().__init__(camera_id)
         self.spec = spec
         self.requested_size = size
         self.requested_fps = fps
         self._cap: cv2.VideoCapture | None = None
         self._info: CameraInfo | None = None
-        self._running = False
-        self._stop_event = threading.Event()
+        self._frame_duration_us = 1e6 / fps
         self._boot_minus_mono_ns = 0
         self._use_buffer_timestamps = False
         self.timestamp_source = "arrival (CLOCK_BOOTTIME)"
@@ -159,6 +180,7 @@ class USBCameraSource(CameraSource):
         self._info = CameraInfo(
             self.camera_id, "opencv", f"USB camera ({backend})", image.shape[1], image.shape[0], fps, "BGR", label
         )
+        self._frame_duration_us = 1e6 / fps
         self._boot_minus_mono_ns = boottime_ns() - time.monotonic_ns()
         self._use_buffer_timestamps = backend == "V4L2"
         if (image.shape[1], image.shape[0]) != (width, height) or abs(fps - self.requested_fps) > 0.01:
@@ -173,10 +195,6 @@ class USBCameraSource(CameraSource):
                 image.shape[0],
                 fps,
             )
-
-    def start(self) -> None:
-        self._stop_event.clear()
-        self._running = True
 
     def _timestamp_ns(self, arrival_ns: int) -> int:
         """The V4L2 buffer timestamp on CLOCK_BOOTTIME when it is there and plausible, else arrival."""
@@ -216,17 +234,12 @@ class USBCameraSource(CameraSource):
             image=image,
             pixel_format="BGR",
             sensor_timestamp_ns=self._timestamp_ns(arrival),
-            frame_duration_us=1e6 / self.info.fps,
+            frame_duration_us=self._frame_duration_us,
             sequence=self.delivered - 1,
             arrival_ns=time.monotonic_ns(),
         )
 
-    def stop(self) -> None:
-        self._running = False
-        self._stop_event.set()
-
-    def close(self) -> None:
-        self.stop()
+    def _release(self) -> None:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
@@ -269,11 +282,11 @@ def nominal_frame_period(path: Path, stream: av.video.stream.VideoStream, probe:
     return Fraction(1, 25)
 
 
-class VideoFileSource(CameraSource):
+class VideoFileSource(_StoppableSource):
     """A video file as a camera: its real frames, at its own rate (or unpaced), stamped from its pts."""
 
     def __init__(self, camera_id: int, path: Path, *, realtime: bool = True, wait_for_recording: bool = True) -> None:
-        self.camera_id = camera_id
+        super().__init__(camera_id)
         self.path = path
         self.paced = realtime
         self.wait_for_recording = wait_for_recording
@@ -294,8 +307,6 @@ class VideoFileSource(CameraSource):
         self._hold_t0 = 0
         self._last_held_ns: int | None = None
         self._base_ns = 0
-        self._running = False
-        self._stop_event = threading.Event()
         self._finished = threading.Event()
         self._decoded = 0
         self.delivered = 0
@@ -369,12 +380,11 @@ class VideoFileSource(CameraSource):
         return _FileFrame(self._decoded - 1, offset, np.ascontiguousarray(image))
 
     def start(self) -> None:
-        self._stop_event.clear()
         now = boottime_ns()
         with self._lock:
             self._holding = self.wait_for_recording
             self._hold_t0 = self._base_ns = now
-        self._running = True
+        super().start()
 
     def release_hold(self) -> None:
         """Start playing (a recording starts): the next real frame is the file's first, one frame
@@ -448,12 +458,7 @@ class VideoFileSource(CameraSource):
             arrival_ns=time.monotonic_ns(),
         )
 
-    def stop(self) -> None:
-        self._running = False
-        self._stop_event.set()
-
-    def close(self) -> None:
-        self.stop()
+    def _release(self) -> None:
         if self._container is not None:
             self._container.close()
             self._container, self._frames = None, None

@@ -12,13 +12,14 @@ thread, which must never wait on anything slow.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,7 @@ def plan_video(
     if model.lower().startswith(NATIVE_MODEL) or not modes:
         main = (width, height)
         sensor: dict[str, Any] = {}
-        best_fps = max((float(m.get("fps") or 0) for m in modes), default=fps)
+        best_fps = mode_fps or fps
     else:
         candidates = fast_enough or modes
 
@@ -98,7 +99,7 @@ def plan_video(
                 f"{model} has no {width}x{height} mode: sensor mode {mw}x{mh} is used, recording at {main[0]}x{main[1]}"
             )
     lores = (min(even(preview[0]), main[0]), min(even(preview[1]), main[1]))
-    return VideoPlan(main, lores, sensor, min(fps, best_fps) if best_fps else fps, note)
+    return VideoPlan(main, lores, sensor, min(fps, best_fps), note)
 
 
 def yuv420_to_i420(buf: np.ndarray, width: int, height: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -148,7 +149,6 @@ class Picamera2Source(CameraSource):
 
     def __init__(self, camera_id: int, picamera2: ModuleType, camera_info: dict[str, Any], settings: Settings) -> None:
         self.camera_id = camera_id
-        self.paced = True
         self._p2 = picamera2
         self._global_info = camera_info
         self._settings = settings
@@ -220,11 +220,10 @@ class Picamera2Source(CameraSource):
         )
         self.picam2.configure(config)
         fps = self._cap_fps(plan.fps)
-        plan = VideoPlan(plan.main_size, plan.lores_size, plan.sensor, fps, plan.note)
         actual = self.picam2.camera_configuration()
         main = tuple(actual["main"]["size"])
         lores = tuple(actual["lores"]["size"])
-        self.plan = VideoPlan(main, lores, plan.sensor, plan.fps, plan.note)  # type: ignore[arg-type]
+        self.plan = replace(plan, main_size=main, lores_size=lores, fps=fps)
         self._main_pool = BufferPool((main[1] * 3 // 2, main[0]))
         self._lores_pool = BufferPool((lores[1] * 3 // 2, lores[0]))
         from camera_core.recording.picamera2_recorder import encoder_label
@@ -236,7 +235,7 @@ class Picamera2Source(CameraSource):
             model=self.model,
             width=int(main[0]),
             height=int(main[1]),
-            fps=plan.fps,
+            fps=fps,
             pixel_format="I420",
             location=str(self._global_info.get("Id", "")),
             encoder=self._encoder_label,
@@ -249,7 +248,7 @@ class Picamera2Source(CameraSource):
             main[1],
             lores[0],
             lores[1],
-            plan.fps,
+            fps,
             s.picamera2_buffer_count,
             actual.get("sensor"),
             self._encoder_label,
@@ -319,10 +318,8 @@ class Picamera2Source(CameraSource):
                 job = self._completed.get_nowait()
             except queue.Empty:
                 return
-            try:
+            with contextlib.suppress(Exception):
                 job.get_result(timeout=0).release()
-            except Exception:
-                pass
 
     # -- camera loop thread ----------------------------------------------------------------------
 
