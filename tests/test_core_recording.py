@@ -182,7 +182,8 @@ def test_status_reports_per_camera_figures(small_settings: Callable[..., Setting
     for cam in status["cameras"]:
         assert cam["frames_captured"] >= cam["frames_recorded"] >= 40
         assert cam["hardware_drops"] > 0
-        assert 25 < cam["hardware_fps"] < 35  # from sensor timestamps: 30 fps less the 10% dropped
+        # from sensor timestamps over the last 31 frames: 30 fps, lowered (never raised) by the drops in that window
+        assert 20 < cam["hardware_fps"] <= 30.001
         assert cam["encoder_overflows"] == 0
 
 

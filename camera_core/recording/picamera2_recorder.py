@@ -41,12 +41,14 @@ from camera_core.recording.recorder import (
     RecorderListener,
     RecordingResult,
     RecordingTarget,
-    summarize_segments,
+    below_floor,
+    close_result,
+    collect_segments,
+    tell_listener,
 )
 from camera_core.recording.segment import QueuedFrame, SegmentWriter, finalize_segment
 from camera_core.sources.frame import Frame
 from camera_core.timing import BootToWallClock
-from camera_core.util.files import free_bytes
 
 if TYPE_CHECKING:
     from camera_core.config.settings import Settings
@@ -255,27 +257,15 @@ class Picamera2Recorder(Recorder):
             self._encoder = None
             self._queue.put(None)
             thread.join()
-        segments: list[dict[str, Any]] = []
-        for future in self._finished:
-            try:
-                segments.append(future.result())
-            except Exception as exc:
-                result.errors.append(f"finalizing a segment failed: {type(exc).__name__}: {exc}")
-                log.exception("cam%d: finalizing a segment failed", result.camera_id)
+        segments = collect_segments(self._finished, result)
         finalizer.shutdown(wait=True)
         with self._lock:
             self._pending.clear()
-        result.stopped_at_unix = time.time()
-        result.stop_reason = self._halted or "requested"
-        if self._failed:
-            result.errors.append(self._failed)
-        elif self._halted:
-            result.errors.append(f"recording stopped early ({self._halted}): {self._halt_detail}")
         if self._unmatched:
             result.errors.append(f"{self._unmatched} encoded frames had no metadata (timing estimated)")
         if self._misnumbered:
             result.errors.append(f"{self._misnumbered} frames carry a burned-in number that differs from their row")
-        summarize_segments(target, result, segments)
+        close_result(target, result, segments, failed=self._failed, halted=self._halted, halt_detail=self._halt_detail)
         log.info(
             "cam%d: recording stopped (%s): %d frames, %d drops -> %s",
             result.camera_id,
@@ -375,15 +365,10 @@ class Picamera2Recorder(Recorder):
                 current.sync_if_due()
                 if target.stop_free_bytes and time.monotonic() >= next_disk_check:
                     next_disk_check = time.monotonic() + DISK_CHECK_INTERVAL_S
-                    free = free_bytes(target.directory)
-                    if free < target.stop_free_bytes:
+                    if (why := below_floor(target)) is not None:
                         finished.append(finalizer.submit(finalize_segment, current.finish(), target.convert_mp4))
                         current = None
-                        self._halt(
-                            "disk_low",
-                            f"{free / 1e6:.1f} MB free in {target.directory}, "
-                            f"below the floor of {target.stop_free_bytes / 1e6:.1f} MB (stop_free_space_mb)",
-                        )
+                        self._halt("disk_low", why)
             if current is not None:
                 finished.append(finalizer.submit(finalize_segment, current.finish(), target.convert_mp4))
         except Exception as exc:  # disk full, I/O error: keep what is written, say so
@@ -405,10 +390,4 @@ class Picamera2Recorder(Recorder):
             if self._halted:
                 return
             self._halted, self._halt_detail = reason, detail
-        log.error("cam%d: recording stopped: %s: %s", self.source.camera_id, reason, detail)
-        listener = self._listener
-        if listener is not None:
-            try:
-                listener(reason, detail)
-            except Exception:
-                log.exception("cam%d: recording listener failed", self.source.camera_id)
+        tell_listener(self.source.camera_id, self._listener, reason, detail)

@@ -271,22 +271,10 @@ class PyAVRecorder(Recorder):
                 raise RuntimeError("not recording")
             self._queue.put(None)
         thread.join()
-        segments: list[dict[str, Any]] = []
-        for future in self._finished:
-            try:
-                segments.append(future.result())
-            except Exception as exc:  # a vanished file, a checksum read error
-                result.errors.append(f"finalizing a segment failed: {type(exc).__name__}: {exc}")
-                log.exception("cam%d: finalizing a segment failed", self.info.camera_id)
+        segments = collect_segments(self._finished, result)
         finalizer.shutdown(wait=True)
         result.encoder_overflows = self._overflows
-        result.stopped_at_unix = time.time()
-        result.stop_reason = self._halted or "requested"
-        if self._failed:
-            result.errors.append(self._failed)
-        elif self._halted:
-            result.errors.append(f"recording stopped early ({self._halted}): {self._halt_detail}")
-        self._summarize(target, result, segments)
+        close_result(target, result, segments, failed=self._failed, halted=self._halted, halt_detail=self._halt_detail)
         log.info(
             "cam%d: recording stopped (%s): %d frames in %d file(s), %d drops, %d overflows -> %s",
             self.info.camera_id,
@@ -345,8 +333,9 @@ class PyAVRecorder(Recorder):
                 if current is None or item.segment != current.summary.index:
                     previous = current
                     close_current()  # flushes the encoder: the last frames are written now
+                    # A split by time carries the last timestamp over (read after the flush), so a
+                    # drop at the boundary is counted.
                     carried = previous.last_sensor_ns if previous is not None and item.reason == "time" else None
-                    previous = None
                     current = SegmentWriter(
                         target.segment_files(item.segment),
                         item.segment,
@@ -363,14 +352,9 @@ class PyAVRecorder(Recorder):
                 ):
                     next_disk_check = time.monotonic() + DISK_CHECK_INTERVAL_S
                     written_at_check = written
-                    free = free_bytes(target.directory)
-                    if free < target.stop_free_bytes:
+                    if (why := below_floor(target)) is not None:
                         close_current()
-                        self._halt(
-                            "disk_low",
-                            f"{free / 1e6:.1f} MB free in {target.directory}, "
-                            f"below the floor of {target.stop_free_bytes / 1e6:.1f} MB (stop_free_space_mb)",
-                        )
+                        self._halt("disk_low", why)
             close_current()
         except Exception as exc:  # disk full, encoder error: keep what is written, say so
             full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
@@ -397,16 +381,7 @@ class PyAVRecorder(Recorder):
             if self._halted:
                 return
             self._halted, self._halt_detail = reason, detail
-        log.error("cam%d: recording stopped: %s: %s", self.info.camera_id, reason, detail)
-        listener = self._listener
-        if listener is not None:
-            try:
-                listener(reason, detail)
-            except Exception:
-                log.exception("cam%d: recording listener failed", self.info.camera_id)
-
-    def _summarize(self, target: RecordingTarget, result: RecordingResult, segments: list[dict[str, Any]]) -> None:
-        summarize_segments(target, result, segments)
+        tell_listener(self.info.camera_id, self._listener, reason, detail)
 
 
 def summarize_segments(target: RecordingTarget, result: RecordingResult, segments: list[dict[str, Any]]) -> None:
@@ -428,3 +403,55 @@ def summarize_segments(target: RecordingTarget, result: RecordingResult, segment
     result.duration_s = round(sum(seg["duration_s"] for seg in segments), 6)
     result.files = [f for seg in segments for f in seg["files"]]
     result.errors.extend(e for seg in segments for e in seg["errors"])
+
+
+def collect_segments(finished: list[Future[dict[str, Any]]], result: RecordingResult) -> list[dict[str, Any]]:
+    """The finalized segments of a take, in order; a segment that failed to finalize becomes an error."""
+    segments: list[dict[str, Any]] = []
+    for future in finished:
+        try:
+            segments.append(future.result())
+        except Exception as exc:  # a vanished file, a checksum read error
+            result.errors.append(f"finalizing a segment failed: {type(exc).__name__}: {exc}")
+            log.exception("cam%d: finalizing a segment failed", result.camera_id)
+    return segments
+
+
+def close_result(
+    target: RecordingTarget,
+    result: RecordingResult,
+    segments: list[dict[str, Any]],
+    *,
+    failed: str | None,
+    halted: str | None,
+    halt_detail: str,
+) -> None:
+    """Stop time, stop reason, errors and the totals of a finished take."""
+    result.stopped_at_unix = time.time()
+    result.stop_reason = halted or "requested"
+    if failed:
+        result.errors.append(failed)
+    elif halted:
+        result.errors.append(f"recording stopped early ({halted}): {halt_detail}")
+    summarize_segments(target, result, segments)
+
+
+def below_floor(target: RecordingTarget) -> str | None:
+    """Why recording must stop for lack of space (free space under the floor), or None."""
+    free = free_bytes(target.directory)
+    if free >= target.stop_free_bytes:
+        return None
+    return (
+        f"{free / 1e6:.1f} MB free in {target.directory}, "
+        f"below the floor of {target.stop_free_bytes / 1e6:.1f} MB (stop_free_space_mb)"
+    )
+
+
+def tell_listener(camera_id: int, listener: RecorderListener | None, reason: str, detail: str) -> None:
+    """Log a recorder stopping itself and tell its listener (whose errors are logged, not raised)."""
+    log.error("cam%d: recording stopped: %s: %s", camera_id, reason, detail)
+    if listener is not None:
+        try:
+            listener(reason, detail)
+        except Exception:
+            log.exception("cam%d: recording listener failed", camera_id)
