@@ -4,6 +4,7 @@ status and the session. Thread-safe; usable from Python code directly (a context
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import threading
@@ -169,7 +170,7 @@ class CameraSystem:
             sources = create_sources(self.settings, self.warnings)
         if not sources:
             raise NoCamerasError("no cameras found")
-        self.backend = sources[0].info.backend if sources[0].info else ""
+        self.backend = sources[0].info.backend
         opened: list[CameraSource] = []
         try:
             for source in sources:
@@ -198,18 +199,7 @@ class CameraSystem:
             recorder.set_listener(functools.partial(self._on_recording_halted, cam))
             self.cameras.append(cam)
             info = source.info
-            self.session.cameras.append(
-                {
-                    "camera_id": info.camera_id,
-                    "backend": info.backend,
-                    "model": info.model,
-                    "location": info.location,
-                    "width": info.width,
-                    "height": info.height,
-                    "fps": info.fps,
-                    "encoder": info.encoder,
-                }
-            )
+            self.session.cameras.append(dataclasses.asdict(info))
             log.info(
                 "cam%d: %s %s %dx%d @ %.1f fps",
                 info.camera_id,
@@ -246,8 +236,7 @@ class CameraSystem:
                     self.stop_recording()
             finally:
                 asyncio.run_coroutine_threadsafe(self._stop_loops(), self._loop).result()
-                for cam in self.cameras:
-                    cam.source.stop()
+                for cam in self.cameras:  # _stop_loops has stopped the sources
                     cam.shutdown_pools()
                     try:
                         cam.source.close()
@@ -373,12 +362,7 @@ class CameraSystem:
                 return  # stop() finalizes every file itself
             disk = reason in ("disk_low", "disk_full")
             cams = [c for c in self.cameras if c.recorder.active and (disk or c is cam)]
-            results: list[RecordingResult] = []
-            for c in cams:
-                try:
-                    results.append(self._finalize(c, reason))
-                except Exception:
-                    log.exception("cam%d: finalizing after %s failed", c.camera_id, reason)
+            results = self._finalize_all(cams, reason)
             if not results:
                 return
             self.last_stop = {"reason": reason, "detail": detail, "time_unix": time.time()}
@@ -412,9 +396,24 @@ class CameraSystem:
             cams = [c for c in self.select(camera_id) if c.recorder.active]
             if not cams:
                 raise NotRecordingError("not recording; start_recording first")
-            # Stop every recorder first so the takes end together, then finalize.
-            results = [self._finalize(cam) for cam in cams]
-            return results
+            return self._finalize_all(cams)
+
+    def _finalize_all(self, cams: list[Camera], stop_reason: str | None = None) -> list[RecordingResult]:
+        """End every camera's take on the same instant, then finalize them one by one (MP4
+        conversion and checksums take time, during which no camera may record on)."""
+        for cam in cams:
+            cam.recorder.request_stop()
+        results: list[RecordingResult] = []
+        first_error: Exception | None = None
+        for cam in cams:
+            try:
+                results.append(self._finalize(cam, stop_reason))
+            except Exception as exc:  # finalize the others anyway
+                log.exception("cam%d: finalizing failed", cam.camera_id)
+                first_error = first_error or exc
+        if first_error is not None and stop_reason is None:
+            raise first_error
+        return results
 
     def _finalize(self, cam: Camera, stop_reason: str | None = None) -> RecordingResult:
         assert self.session is not None

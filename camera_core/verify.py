@@ -9,7 +9,7 @@ from pathlib import Path
 
 import av
 
-from camera_core.recording.timing_log import read_timing_csv
+from camera_core.recording.timing_log import read_timing_csv, timing_csv_of
 from camera_core.sources.framecode import read_code
 
 
@@ -56,10 +56,6 @@ def decode_frames(video: Path, *, codes: bool = True) -> list[DecodedFrame]:
                 pts = round(frame.pts * frame.time_base * 1_000_000)
             out.append(DecodedFrame(i, code, pts))
     return out
-
-
-def timing_csv_of(video: Path) -> Path:
-    return video.with_name(video.stem + "_frame_timing.csv")
 
 
 def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: bool = True) -> VerifyReport:

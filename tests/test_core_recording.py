@@ -226,3 +226,16 @@ def test_preview_while_recording_keeps_the_frame_code_readable(small_settings: C
     expected = round((preview.sensor_timestamp_ns - source._t0) / source._period_ns)  # no jitter: exact
     gray = cv2.cvtColor(preview.image, cv2.COLOR_BGR2GRAY)
     assert read_code(gray) == expected  # the dot and the info lines leave the frame code intact
+
+
+def test_takes_of_all_cameras_end_on_the_same_instant_with_mp4(small_settings: Callable[..., Settings]) -> None:
+    """stop_recording ends every camera's take before any of them spends time on MP4 conversion."""
+    settings = small_settings(sim_cameras=3, resolution_preset=0, sim_realtime=True, disable_mp4_conversion=False)
+    with CameraSystem(settings) as system:
+        system.start_recording()
+        wait_for_frames(system, 30)
+        results = system.stop_recording()
+    assert system.session is not None
+    last_wall = [int(rows_of(system.session.directory / r.video)[-1]["wall_clock_ns"]) for r in results]
+    period_ns = 1e9 / settings.target_fps
+    assert max(last_wall) - min(last_wall) <= 1.5 * period_ns  # within one frame of each other

@@ -8,15 +8,11 @@ import sys
 from pathlib import Path
 
 from camera_core.recording.remux import RemuxError, remux_to_mp4
-from camera_core.recording.timing_log import read_timing_csv
-
-
-def timing_csv_for(h264: Path) -> Path:
-    return h264.with_name(h264.stem + "_frame_timing.csv")
+from camera_core.recording.timing_log import read_timing_csv, timing_csv_of
 
 
 def convert_file(h264: Path, keep: bool = False) -> Path:
-    csv_path = timing_csv_for(h264)
+    csv_path = timing_csv_of(h264)
     if not csv_path.exists():
         raise RemuxError(f"{h264.name}: no timing CSV {csv_path.name}; the frame times are unknown")
     pts = [int(row["pts_us"]) for row in read_timing_csv(csv_path)]

@@ -143,6 +143,7 @@ class Picamera2Recorder(Recorder):
         self._queue: queue.Queue[tuple[bytes, bool, FrameMeta] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._result: RecordingResult | None = None
+        self._closing: tuple[RecordingTarget, threading.Thread, RecordingResult, ThreadPoolExecutor] | None = None
         self._finalizer: ThreadPoolExecutor | None = None
         self._finished: list[Future[dict[str, Any]]] = []
         self._listener: RecorderListener | None = None
@@ -239,13 +240,22 @@ class Picamera2Recorder(Recorder):
     def submit(self, frame: Frame) -> None:
         """Frames are recorded from the camera loop (on_request); the capture path has nothing to do."""
 
-    def stop(self) -> RecordingResult:
+    def request_stop(self) -> None:
         with self._lock:
             target, thread, result, finalizer = self._target, self._thread, self._result, self._finalizer
             if target is None or thread is None or result is None or finalizer is None:
-                raise RuntimeError("not recording")
-            self._armed = False
+                return
+            self._armed = False  # no frame is numbered (so none encoded) from now on
             self._target = None
+            self._closing = (target, thread, result, finalizer)
+
+    def stop(self) -> RecordingResult:
+        self.request_stop()
+        with self._lock:
+            closing, self._closing = self._closing, None
+        if closing is None:
+            raise RuntimeError("not recording")
+        target, thread, result, finalizer = closing
         encoder, picam2 = self._encoder, self.source.picam2
         try:
             if picam2 is not None and encoder is not None:

@@ -48,18 +48,6 @@ class RecordingTarget:
     #: Stop recording cleanly when the folder's free space falls below this many bytes (0 = never).
     stop_free_bytes: int = 0
 
-    @property
-    def h264_path(self) -> Path:
-        return self.directory / f"{self.basename}.h264"
-
-    @property
-    def mp4_path(self) -> Path:
-        return self.directory / f"{self.basename}.mp4"
-
-    @property
-    def csv_path(self) -> Path:
-        return self.directory / f"{self.basename}_frame_timing.csv"
-
     def segment_files(self, index: int) -> SegmentFiles:
         """The files of segment `index` (1-based); see recording/segment.py for the naming."""
         stem = segment_basename(self.basename, index, always_numbered=self.segment_seconds > 0)
@@ -118,6 +106,11 @@ class Recorder(ABC):
     @abstractmethod
     def stats(self) -> dict[str, object]: ...
 
+    def request_stop(self) -> None:  # noqa: B027 (optional hook)
+        """Take no more frames from now on; `stop()` then finalizes. The system calls this on every
+        camera first, so the takes end on the same instant before any of them spends time on MP4
+        conversion and checksums."""
+
     def end_segment(self, reason: str = "camera_restart") -> None:  # noqa: B027 (optional hook)
         """Close the current file now; the next frame starts a new numbered segment."""
 
@@ -162,6 +155,7 @@ class PyAVRecorder(Recorder):
         self._target: RecordingTarget | None = None
         self._thread: threading.Thread | None = None
         self._result: RecordingResult | None = None
+        self._closing: tuple[RecordingTarget, threading.Thread, RecordingResult, ThreadPoolExecutor] | None = None
         self._listener: RecorderListener | None = None
         self._finalizer: ThreadPoolExecutor | None = None
         self._finished: list[Future[dict[str, Any]]] = []
@@ -263,13 +257,22 @@ class PyAVRecorder(Recorder):
             self._new_segment(reason)
             self._queue.put(_END_SEGMENT)
 
-    def stop(self) -> RecordingResult:
+    def request_stop(self) -> None:
         with self._lock:
             target, thread, result, finalizer = self._target, self._thread, self._result, self._finalizer
-            self._target = None
             if target is None or thread is None or result is None or finalizer is None:
-                raise RuntimeError("not recording")
-            self._queue.put(None)
+                return
+            self._target = None
+            self._closing = (target, thread, result, finalizer)
+            self._queue.put(None)  # under the lock: after the last frame submitted
+
+    def stop(self) -> RecordingResult:
+        self.request_stop()
+        with self._lock:
+            closing, self._closing = self._closing, None
+        if closing is None:
+            raise RuntimeError("not recording")
+        target, thread, result, finalizer = closing
         thread.join()
         segments = collect_segments(self._finished, result)
         finalizer.shutdown(wait=True)

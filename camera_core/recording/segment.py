@@ -18,7 +18,7 @@ from typing import Any
 from camera_core.recording.durable import DurableFile
 from camera_core.recording.h264 import H264Encoder, H264Params
 from camera_core.recording.remux import RemuxError, remux_to_mp4
-from camera_core.recording.timing_log import TimingLog, TimingRow
+from camera_core.recording.timing_log import TIMING_CSV_SUFFIX, TimingLog, TimingRow
 from camera_core.sources.frame import Frame
 from camera_core.timing import DropCounter
 from camera_core.util.files import sha256_file
@@ -53,7 +53,7 @@ class SegmentFiles:
 
     @property
     def csv_path(self) -> Path:
-        return self.directory / f"{self.stem}_frame_timing.csv"
+        return self.directory / f"{self.stem}{TIMING_CSV_SUFFIX}"
 
 
 @dataclass(slots=True)

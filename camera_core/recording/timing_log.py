@@ -11,6 +11,15 @@ from pathlib import Path
 
 from camera_core.recording.durable import DurableFile
 
+#: The timing CSV of `NAME.h264`/`NAME.mp4` is `NAME` + this.
+TIMING_CSV_SUFFIX = "_frame_timing.csv"
+
+
+def timing_csv_of(video: Path) -> Path:
+    """The timing CSV beside a recording."""
+    return video.with_name(video.stem + TIMING_CSV_SUFFIX)
+
+
 COLUMNS = (
     "frame_number",
     "write_time_unix",

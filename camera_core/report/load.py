@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from camera_core.recording.timing_log import TIMING_CSV_SUFFIX
 from camera_core.session import MANIFEST_NAME
 from camera_core.timing import drops_between
 
-CSV_SUFFIX = "_frame_timing.csv"
 REQUIRED_COLUMNS = ("frame_number", "sensor_timestamp_ns", "dropped_since_last")
 
 #: cam{N}_{W}x{H}_{FPS}fps_{YYYYMMDD_HHMMSS}[_n] then an optional segment number
@@ -190,7 +190,7 @@ def _fps_from_data(sensor: list[int], durations: list[float]) -> float:
 
 
 def _from_name(csv_name: str) -> _FileInfo:
-    stem = csv_name[: -len(CSV_SUFFIX)]
+    stem = csv_name[: -len(TIMING_CSV_SUFFIX)]
     m = NAME_RE.match(stem)
     if m is None:
         return _FileInfo(camera_id=-1, take=stem, recording=stem, segment=None, video=None, fps=None)
@@ -253,9 +253,9 @@ def load_session(directory: Path) -> SessionData:
     """Every timing CSV of a session folder, grouped into recordings; ReportInputError when there are none."""
     if not directory.is_dir():
         raise ReportInputError(f"{directory}: not a folder")
-    csv_paths = sorted(directory.glob(f"*{CSV_SUFFIX}"))
+    csv_paths = sorted(directory.glob(f"*{TIMING_CSV_SUFFIX}"))
     if not csv_paths:
-        raise ReportInputError(f"{directory}: no timing CSVs (*{CSV_SUFFIX}); is this a session folder?")
+        raise ReportInputError(f"{directory}: no timing CSVs (*{TIMING_CSV_SUFFIX}); is this a session folder?")
     warnings: list[str] = []
     manifest = read_manifest(directory, warnings)
     known = _manifest_entries(manifest) if manifest else {}

@@ -501,6 +501,9 @@ class HoldReleasingRecorder(Recorder):
         if not frame.extra.get(HELD):
             self.inner.submit(frame)
 
+    def request_stop(self) -> None:
+        self.inner.request_stop()
+
     def stop(self) -> RecordingResult:
         return self.inner.stop()
 
