@@ -21,6 +21,11 @@ class DropCounter:
         self.previous_ns: int | None = None
         self.total = 0
 
+    def new_timeline(self) -> None:
+        """The camera restarted: its next timestamp starts a new timeline, so the gap to it is no
+        drop; the running total is kept."""
+        self.previous_ns = None
+
     def observe(self, sensor_ns: int, frame_duration_ns: float) -> int:
         dropped = 0
         if self.previous_ns is not None:

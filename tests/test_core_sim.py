@@ -130,3 +130,16 @@ def test_sim_frames_come_from_a_bounded_pool() -> None:
         assert frame is not None and read_code(frame.luma()) == frame.sequence
     assert source._texture is not None and source._texture.pool.allocated <= 7
     assert [read_code(f.luma()) for f in held] == [f.sequence for f in held]  # held frames untouched
+
+
+def test_drop_counter_keeps_its_total_across_a_camera_restart() -> None:
+    from camera_core.timing import DropCounter
+
+    period = 1e9 / 30
+    counter = DropCounter()
+    stamps = [0, 1, 2, 5, 6]  # sequences: 2 frames lost before the restart
+    assert [counter.observe(round(s * period), period) for s in stamps] == [0, 0, 0, 2, 0]
+    counter.new_timeline()  # restarted sensor: a new timeline far from the old one
+    after = [counter.observe(round((1000 + s) * period), period) for s in (0, 1, 3)]
+    assert after == [0, 0, 1]  # the jump to the new timeline is no drop; a later gap is
+    assert counter.total == 3
