@@ -61,13 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         default = getattr(defaults, key)
         where = f"(default: {str(default).lower() if isinstance(default, bool) else default}; config key: {key})"
-        if f.type == "bool":
-            on_value = True
+        if f.type == "bool":  # the first flag sets it true, `neg` false
             parser.add_argument(
                 *m["flags"],
                 dest=key,
                 action="store_const",
-                const=on_value,
+                const=True,
                 default=argparse.SUPPRESS,
                 help=f"{m['help']} {where}",
             )
@@ -76,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                     m["neg"],
                     dest=key,
                     action="store_const",
-                    const=not on_value,
+                    const=False,
                     default=argparse.SUPPRESS,
                     help=f"opposite of {m['flags'][0]}",
                 )
