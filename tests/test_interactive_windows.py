@@ -32,6 +32,12 @@ from camera_core.sources.framecode import read_code
 from camera_core.system import overlay_style
 from camera_core.verify import verify_recording
 
+# Qt on X can, rarely and only on a loaded machine (seen twice in about 40 runs), leave a freshly
+# opened window unpainted for good: the screenshot stays white while keys still work. That is a
+# display-stack glitch, not ours (docs/known_issues.md); such a run is repeated once, and only for
+# that symptom. Any other failure, or the same one twice, fails the test.
+pytestmark = pytest.mark.flaky(reruns=1, only_rerun=[r"timed out after .* waiting for .* in window"])
+
 TOOLS = {"Xvfb": "xvfb", "xdotool": "xdotool", "ffmpeg": "ffmpeg", "openbox": "openbox"}
 
 
