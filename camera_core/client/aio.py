@@ -1,28 +1,18 @@
-"""The asyncio master-side client: the same protocol as SlaveClient with awaitable commands and
-async iterators of events and preview frames."""
+"""The asyncio master-side client: the same protocol as SlaveClient (both faces share
+client/core.py) with awaitable commands and async iterators of events and preview frames."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from camera_core.client.core import ClientCore, CommandSurface, DropOldest
 from camera_core.client.errors import SlaveDied, SlaveError, SlaveTimeout
 from camera_core.client.launch import slave_argv
-from camera_core.client.messages import (
-    PreviewImage,
-    Reply,
-    SlaveEvent,
-    command_line,
-    fan_out,
-    read_message,
-    reply_data,
-    take_waiter,
-)
+from camera_core.client.messages import PreviewImage, Reply, SlaveEvent, command_line, read_message, reply_data
 
 log = logging.getLogger(__name__)
 
@@ -30,34 +20,17 @@ log = logging.getLogger(__name__)
 LINE_LIMIT = 64 * 1024 * 1024
 
 
-class _AsyncDropOldest:
-    def __init__(self, maxlen: int) -> None:
-        self.items: deque[Any] = deque(maxlen=maxlen)
-        self.changed = asyncio.Event()
-        self.ended = False
-        self.dropped = 0
-
-    def put(self, item: Any) -> None:
-        if len(self.items) == self.items.maxlen:
-            self.dropped += 1
-        self.items.append(item)
-        self.changed.set()
-
-    def end(self) -> None:
-        self.ended = True
-        self.changed.set()
-
-    async def get(self) -> Any:
-        """The next item, or None after the end."""
-        while not self.items:
-            if self.ended:
-                return None
-            self.changed.clear()
-            await self.changed.wait()
-        return self.items.popleft()
+def _resolve(future: asyncio.Future[Reply], reply: Reply) -> None:
+    if not future.done():
+        future.set_result(reply)
 
 
-class AsyncSlaveClient:
+def _fail(future: asyncio.Future[Reply], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
+class AsyncSlaveClient(CommandSurface[Awaitable[dict[str, Any]]]):
     """One slave process driven from asyncio. Create with `await AsyncSlaveClient.spawn(...)`.
 
     >>> async with await AsyncSlaveClient.spawn(["--backend", "sim"]) as slave:
@@ -69,14 +42,14 @@ class AsyncSlaveClient:
         self.proc = proc
         self.name = name
         self.timeout = timeout
-        self._pending: OrderedDict[Any, asyncio.Future[Reply]] = OrderedDict()
-        self._ids = itertools.count(1)
-        self._death: SlaveDied | None = None
-        self._stderr: deque[str] = deque(maxlen=40)
-        self._events = _AsyncDropOldest(1024)
-        self._previews = _AsyncDropOldest(max_previews)
-        self._event_callbacks: list[Callable[[SlaveEvent], None]] = []
-        self._preview_callbacks: list[Callable[[PreviewImage], None]] = []
+        self._changed = asyncio.Event()
+        self._core: ClientCore[asyncio.Future[Reply]] = ClientCore(
+            name,
+            resolve=_resolve,
+            fail=_fail,
+            events=DropOldest(1024, self._changed.set),
+            previews=DropOldest(max_previews, self._changed.set),
+        )
         self._stderr_task = asyncio.ensure_future(self._read_stderr())
         self._reader_task = asyncio.ensure_future(self._read_stdout())
 
@@ -127,46 +100,25 @@ class AsyncSlaveClient:
 
     async def request(self, command: str, *, timeout: float | None = None, **args: Any) -> dict[str, Any]:
         """Send a command and await its reply's data; SlaveError on an error reply."""
-        if self._death is not None:
-            raise self._death
-        request_id = next(self._ids)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = future
+        request_id = self._core.register(future)
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(command_line(command, request_id, args))
             await self.proc.stdin.drain()
         except (OSError, RuntimeError):
-            self._pending.pop(request_id, None)
+            self._core.forget(future)
             await asyncio.wait([self._reader_task], timeout=5)
-            raise self._death or SlaveDied(
+            raise self._core.death or SlaveDied(
                 self.name, self.proc.returncode, self.stderr_tail(), "stdin closed"
             ) from None
         wait = self.timeout if timeout is None else timeout
         try:
             reply = await asyncio.wait_for(future, wait)
         except TimeoutError:
-            self._pending.pop(request_id, None)
+            self._core.forget(future)
             raise SlaveTimeout(f"slave {self.name}: no reply to {command} within {wait:g} s") from None
         return reply_data(command, reply)
-
-    async def start_recording(self, camera_id: int | None = None, at: float | None = None) -> dict[str, Any]:
-        return await self.request("start_recording", camera_id=camera_id, at=at)
-
-    async def stop_recording(self, camera_id: int | None = None) -> dict[str, Any]:
-        return await self.request("stop_recording", camera_id=camera_id)
-
-    async def take_snapshot(self, camera_id: int | None = None) -> dict[str, Any]:
-        return await self.request("take_snapshot", camera_id=camera_id)
-
-    async def get_status(self, camera_id: int | None = None) -> dict[str, Any]:
-        return await self.request("get_status", camera_id=camera_id)
-
-    async def toggle_preview(self, camera_id: int | None = None, enabled: bool | None = True) -> dict[str, Any]:
-        return await self.request("toggle_preview", camera_id=camera_id, enabled=enabled)
-
-    async def subscribe(self, enabled: bool = True, events: Sequence[str] | None = None) -> dict[str, Any]:
-        return await self.request("subscribe", enabled=enabled, events=list(events) if events else None)
 
     async def quit(self, timeout: float = 60.0) -> int:
         await self.request("quit", timeout=timeout)
@@ -175,25 +127,37 @@ class AsyncSlaveClient:
     # -- events and previews ---------------------------------------------------------------------
 
     def on_event(self, callback: Callable[[SlaveEvent], None]) -> None:
-        self._event_callbacks.append(callback)
+        self._core.event_callbacks.append(callback)
 
     def on_preview(self, callback: Callable[[PreviewImage], None]) -> None:
-        self._preview_callbacks.append(callback)
+        self._core.preview_callbacks.append(callback)
 
     async def events(self) -> AsyncIterator[SlaveEvent]:
         """Events as they come, until the slave ends (wrap in asyncio.timeout to bound the wait)."""
-        while (item := await self._events.get()) is not None:
+        while (item := await self._next(self._core.events)) is not None:
             yield item
 
     async def previews(self) -> AsyncIterator[PreviewImage]:
         """Preview frames (the newest few; older ones are dropped if you fall behind)."""
-        while (item := await self._previews.get()) is not None:
+        while (item := await self._next(self._core.previews)) is not None:
             yield item
+
+    @property
+    def previews_dropped(self) -> int:
+        """Preview frames dropped because the queue was full (you fell behind)."""
+        return self._core.previews.dropped
+
+    async def _next(self, queue: DropOldest) -> Any:
+        """The queue's next item, or None once it has ended and is empty."""
+        while not queue.ready():
+            self._changed.clear()
+            await self._changed.wait()
+        return queue.items.popleft() if queue.items else None
 
     # -- process ---------------------------------------------------------------------------------
 
     def stderr_tail(self) -> str:
-        return "".join(self._stderr)
+        return self._core.stderr_tail()
 
     async def kill(self) -> None:
         if self.proc.returncode is None:
@@ -205,7 +169,7 @@ class AsyncSlaveClient:
         """Quit the slave if it still runs (killing it if it does not exit within `timeout`)."""
         if self.proc.returncode is None:
             try:
-                if self._death is None:
+                if self._core.death is None:
                     await self.quit(timeout)
                 else:
                     await asyncio.wait_for(self.proc.wait(), timeout)
@@ -225,7 +189,7 @@ class AsyncSlaveClient:
     async def _read_stderr(self) -> None:
         assert self.proc.stderr is not None
         while raw := await self.proc.stderr.readline():
-            self._stderr.append(raw.decode("utf-8", "replace"))
+            self._core.stderr.append(raw.decode("utf-8", "replace"))
 
     async def _read_stdout(self) -> None:
         assert self.proc.stdout is not None
@@ -233,19 +197,11 @@ class AsyncSlaveClient:
             while raw := await self.proc.stdout.readline():
                 message = read_message(raw, self.name)
                 if message is not None:
-                    self._dispatch(message)
+                    self._core.deliver(message)()
         except Exception:
             log.exception("slave %s: reading its output failed", self.name)
         finally:
             await self._died()
-
-    def _dispatch(self, message: Reply | SlaveEvent | PreviewImage) -> None:
-        if isinstance(message, Reply):
-            future = take_waiter(self._pending, message)
-            if future is not None and not future.done():
-                future.set_result(message)
-            return
-        fan_out(message, self._events, self._previews, self._event_callbacks, self._preview_callbacks, self.name)
 
     async def _died(self) -> None:
         try:
@@ -253,10 +209,4 @@ class AsyncSlaveClient:
         except TimeoutError:
             returncode = None
         await asyncio.wait([self._stderr_task], timeout=2)
-        self._death = SlaveDied(self.name, returncode, self.stderr_tail(), "its output ended")
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(self._death)
-        self._pending.clear()
-        self._events.end()
-        self._previews.end()
+        self._core.died(returncode)()

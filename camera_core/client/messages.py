@@ -1,5 +1,5 @@
 """The slave's output lines as typed messages: replies, events and preview frames (decoded to numpy
-on first use). Shared by the sync and asyncio clients."""
+on first use), command lines, and matching a reply to its waiter."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import base64
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import simplejpeg
@@ -118,30 +117,3 @@ def reply_data(command: str, reply: Reply) -> dict[str, Any]:
     if not reply.ok:
         raise SlaveError(command, str(reply.data.get("code")), str(reply.data.get("message")), reply.message)
     return reply.data
-
-
-class _Sink(Protocol):
-    def put(self, item: Any) -> None: ...
-
-
-def fan_out(
-    message: SlaveEvent | PreviewImage,
-    events: _Sink,
-    previews: _Sink,
-    event_callbacks: list[Callable[[Any], None]],
-    preview_callbacks: list[Callable[[Any], None]],
-    slave: str,
-) -> None:
-    """Queue an unsolicited message for iterators and call its callbacks (a failing callback is
-    logged, never raised into the reader)."""
-    if isinstance(message, SlaveEvent):
-        events.put(message)
-        callbacks = list(event_callbacks)
-    else:
-        previews.put(message)
-        callbacks = list(preview_callbacks)
-    for callback in callbacks:
-        try:
-            callback(message)
-        except Exception:
-            log.exception("slave %s: callback failed", slave)
