@@ -11,6 +11,7 @@ from typing import Any
 from camera_core.config.loader import DEFAULT_CONFIG_PATH, load_settings
 from camera_core.config.settings import SETTING_FIELDS, Settings, allowed_text, parse_value
 from camera_core.errors import ConfigError
+from camera_core.util.cli_tool import run_tool
 
 #: tool name -> "module:function" taking argv and returning an exit code
 TOOLS: dict[str, str] = {
@@ -116,8 +117,8 @@ def _call(target: str, *args: Any) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in TOOLS:
-        return _call(TOOLS[argv[0]], argv[1:])
+        return run_tool(argv[0], lambda: _call(TOOLS[argv[0]], argv[1:]))
     settings = parse_settings(argv)
     if settings.self_test:
-        return _call("camera_core.modes.selftest:run", settings)
+        return run_tool("self-test", lambda: _call("camera_core.modes.selftest:run", settings))
     return _call(MODES[settings.mode], settings)
