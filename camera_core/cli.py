@@ -41,6 +41,18 @@ def _value_type(key: str, flag: str) -> Any:
     return convert
 
 
+def bool_flag_help(key: str, flag: str, text: str, default: bool, has_neg: bool) -> tuple[str, str]:
+    """--help of a boolean's flag and of its opposite: which one is the default, in words (never a
+    bare "default: true" beside a flag that reads like its negation, such as --no-mp4)."""
+    on, off = (
+        (" This is the default.", "") if default else ("" if has_neg else " Off by default.", " This is the default.")
+    )
+    return (
+        f"{text}.{on} (config key: {key} = true)",
+        f"Opposite of {flag}.{off} (config key: {key} = false)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="main_camera.py",
@@ -61,15 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
         if not m["flags"]:
             continue
         default = getattr(defaults, key)
-        where = f"(default: {str(default).lower() if isinstance(default, bool) else default}; config key: {key})"
         if f.type == "bool":  # the first flag sets it true, `neg` false
+            flag_help, neg_help = bool_flag_help(key, m["flags"][0], m["help"], default, bool(m["neg"]))
             parser.add_argument(
                 *m["flags"],
                 dest=key,
                 action="store_const",
                 const=True,
                 default=argparse.SUPPRESS,
-                help=f"{m['help']} {where}",
+                help=flag_help,
             )
             if m["neg"]:
                 parser.add_argument(
@@ -78,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                     action="store_const",
                     const=False,
                     default=argparse.SUPPRESS,
-                    help=f"opposite of {m['flags'][0]}",
+                    help=neg_help,
                 )
         else:
             parser.add_argument(
@@ -87,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                 type=_value_type(key, m["flags"][0]),
                 default=argparse.SUPPRESS,
                 metavar=key.upper(),
-                help=f"{m['help']}; {allowed_text(f)} {where}",
+                help=f"{m['help']}; {allowed_text(f)} (default: {default}; config key: {key})",
             )
     return parser
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,7 +236,9 @@ def parse_value(key: str, text: str, where: str) -> Any:
     """Turn the text of a config value or CLI argument into the field's type; ConfigError if it can't."""
     f = SETTING_FIELDS.get(key)
     if f is None:
-        raise ConfigError(where, key, f"unknown key '{key}'", "one of the keys listed in config.txt")
+        raise ConfigError(
+            where, key, f"unknown key '{key}'{unknown_key_hint(key)}", "one of the keys listed in config.txt"
+        )
     raw = text.strip()
     kind = str(f.type)
     try:
@@ -279,3 +283,19 @@ def _check_value(f: dataclasses.Field[Any], value: Any, where: str) -> None:
         raise ConfigError(where, f.name, f"{value} is out of range", allowed_text(f))
     if kind == "str" and not m["choices"] and f.name in ("output_dir", "session_prefix") and not value:
         raise ConfigError(where, f.name, "must not be empty", "non-empty text")
+    if f.name == "session_prefix" and not SESSION_PREFIX_RE.fullmatch(value):
+        raise ConfigError(where, f.name, f"'{value}' is not allowed", SESSION_PREFIX_ALLOWED)
+
+
+#: a session folder's name starts with the prefix: one plain name, never a path (no '/', no '..')
+SESSION_PREFIX_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+SESSION_PREFIX_ALLOWED = (
+    "a plain folder name of up to 100 letters, digits, '.', '_' and '-', starting with a letter or digit "
+    "(no '/': the session folder is always made inside output_dir)"
+)
+
+
+def unknown_key_hint(key: str) -> str:
+    """' (did you mean target_fps?)' for a key close to a known one, else ''."""
+    close = difflib.get_close_matches(key, SETTING_FIELDS, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
