@@ -163,6 +163,9 @@ class Settings:
     self_test_seconds: float = _opt(
         2.0, "Length of the self-test clip in seconds", flags=("--self-test-seconds",), lo=0.2, hi=600
     )
+    self_test_max_drops: int = _opt(
+        0, "The self-test fails a camera that drops more frames than this in its clip", lo=0, hi=10**6
+    )
     # Snapshots and preview streaming
     snapshot_jpeg_quality: int = _opt(90, "JPEG quality of snapshots", lo=1, hi=100)
     preview_jpeg_quality: int = _opt(80, "JPEG quality of streamed preview frames", lo=1, hi=100)
