@@ -14,7 +14,7 @@ EXIT_BROKEN_PIPE = 141
 EXIT_OUT_OF_MEMORY = 3
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -38,7 +38,7 @@ def run_tool(name: str, body: Callable[[], int]) -> int:
         sys.stdout.flush()  # a closed pipe shows here when the output was small
         return code
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return EXIT_BROKEN_PIPE
     except MemoryError:
         _say(
