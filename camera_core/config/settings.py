@@ -217,6 +217,8 @@ SETTING_FIELDS: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclas
 def allowed_text(f: dataclasses.Field[Any]) -> str:
     """What a field accepts, in words, for error messages and --help."""
     m = f.metadata
+    if f.name == "session_prefix":
+        return SESSION_PREFIX_ALLOWED
     if m["choices"]:
         return "one of " + ", ".join(m["choices"])
     if f.type in ("bool", bool):
