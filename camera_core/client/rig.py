@@ -50,10 +50,12 @@ class RigConfig:
     #: during a take every slave is asked for its status this often; one that has exited or does
     #: not answer within the same time is reported lost
     heartbeat_s: float = 2.0
+    #: a slave that does not answer the heartbeat within this long is lost
+    heartbeat_timeout_s: float = 5.0
 
 
 SLAVE_KEYS = ("name", "host", "port", "identity_file", "ssh_options", "prefix", "remote", "args")
-RIG_KEYS = ("lead_s", "ready_timeout", "heartbeat_s", "connect_timeout_s", "args", "slave")
+RIG_KEYS = ("lead_s", "ready_timeout", "heartbeat_s", "heartbeat_timeout_s", "connect_timeout_s", "args", "slave")
 
 
 def _number(raw: dict[str, Any], key: str, default: float, lo: float, hi: float, where: str) -> float:
@@ -97,7 +99,8 @@ def _slave_argv(entry: dict[str, Any], args: list[str], connect_timeout_s: float
 
 
 def load_rig(path: str | Path) -> RigConfig:
-    """Read a rig file (TOML): optional `lead_s`, `ready_timeout`, `heartbeat_s`, `connect_timeout_s`,
+    """Read a rig file (TOML): optional `lead_s`, `ready_timeout`, `heartbeat_s`, `heartbeat_timeout_s`,
+    `connect_timeout_s`,
     `args` (for every slave), and one `[[slave]]` table per slave with `name` and either `host`
     (e.g. "pi@cam-l"; ssh is run as `ssh -T -o BatchMode=yes ... -- HOST`, optionally with `port`,
     `identity_file` and `ssh_options`) or `prefix` (the expert form: any command, e.g.
@@ -131,6 +134,7 @@ def load_rig(path: str | Path) -> RigConfig:
         _number(raw, "lead_s", 2.0, 0, 3600, str(path)),
         _number(raw, "ready_timeout", 60.0, 1, 3600, str(path)),
         _number(raw, "heartbeat_s", 2.0, 0.1, 60, str(path)),
+        _number(raw, "heartbeat_timeout_s", 5.0, 0.1, 600, str(path)),
     )
 
 

@@ -59,7 +59,7 @@ def record(
             break
         if stop.wait(config.heartbeat_s if left is None else min(config.heartbeat_s, left)):
             break
-        for name, why in rig.check(timeout=config.heartbeat_s).items():
+        for name, why in rig.check(timeout=config.heartbeat_timeout_s).items():
             lost[name] = {"time_unix": time.time(), "error": why}
             print(f"rig: {name} lost: {why}; the other slaves record on", file=log)
         if not rig.live:
