@@ -115,10 +115,16 @@ def load_rig(path: str | Path) -> RigConfig:
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}; allowed: {', '.join(RIG_KEYS)}")
     connect_timeout_s = _number(raw, "connect_timeout_s", 10.0, 1, 600, str(path))
+    if not isinstance(raw.get("args", []), list):
+        raise ValueError(f"{path}: args must be a list of flags, e.g. args = [\"--resolution\", \"0\"]")
+    if not isinstance(raw.get("slave", []), list):
+        raise ValueError(f"{path}: slaves are [[slave]] tables")
     common = [str(a) for a in raw.get("args", [])]
     specs: list[SlaveSpec] = []
     for i, entry in enumerate(raw.get("slave", [])):
         where = f"{path}: slave {i + 1}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("args", []), list):
+            raise ValueError(f"{where}: must be a [[slave]] table whose args is a list of flags")
         unknown = set(entry) - set(SLAVE_KEYS)
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {', '.join(SLAVE_KEYS)}")
