@@ -116,7 +116,7 @@ def load_rig(path: str | Path) -> RigConfig:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}; allowed: {', '.join(RIG_KEYS)}")
     connect_timeout_s = _number(raw, "connect_timeout_s", 10.0, 1, 600, str(path))
     if not isinstance(raw.get("args", []), list):
-        raise ValueError(f"{path}: args must be a list of flags, e.g. args = [\"--resolution\", \"0\"]")
+        raise ValueError(f'{path}: args must be a list of flags, e.g. args = ["--resolution", "0"]')
     if not isinstance(raw.get("slave", []), list):
         raise ValueError(f"{path}: slaves are [[slave]] tables")
     common = [str(a) for a in raw.get("args", [])]
