@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -112,9 +111,7 @@ def test_out_of_memory_is_one_clear_line(
     assert "Traceback" not in err
 
 
-def test_rig_status_only_prints_the_status_without_json(
-    tmp_path: Path, small_settings: Callable[..., Settings]
-) -> None:
+def test_rig_status_only_prints_the_status_without_json(tmp_path: Path) -> None:
     out = tmp_path / "out"
     rig_file = tmp_path / "rig.toml"
     rig_file.write_text(
