@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from pathlib import Path
@@ -104,10 +105,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def nearest_flag_hint(parser: argparse.ArgumentParser, unknown: list[str]) -> str:
+    """' (did you mean --target-fps?)' for the first unknown flag close to a known one, else ''."""
+    flags = [o for action in parser._actions for o in action.option_strings]
+    for word in unknown:
+        if word.startswith("--"):
+            close = difflib.get_close_matches(word.split("=", 1)[0], flags, n=1, cutoff=0.7)
+            if close:
+                return f" (did you mean {close[0]}?)"
+    return ""
+
+
 def parse_settings(argv: list[str]) -> Settings:
     """Flags and config file into Settings; exits 2 with a clear message on any bad value."""
     parser = build_parser()
-    args = vars(parser.parse_args(argv))
+    namespace, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}{nearest_flag_hint(parser, unknown)}")
+    args = vars(namespace)
     config_path = args.pop("config")
     try:
         settings = load_settings(config_path, args)

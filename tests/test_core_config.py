@@ -184,3 +184,9 @@ def test_help_of_boolean_flags_says_which_is_the_default() -> None:
     assert "This is the default." not in mp4 and "disable_mp4_conversion = false" in mp4
     console = text.split("--no-console Opposite of --console.", 1)[1][:40]
     assert console.startswith(" This is the default.")
+
+
+def test_an_unknown_flag_suggests_the_nearest() -> None:
+    proc = subprocess.run(main_camera_cmd("--target-fsp", "25"), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "unrecognized arguments: --target-fsp 25 (did you mean --target-fps?)" in proc.stderr
