@@ -27,7 +27,7 @@ from camera_core.recording.recorder import Recorder
 from camera_core.sources.base import CameraSource
 from camera_core.sources.frame import Frame
 from camera_core.timing import BootToWallClock, DropCounter, RateMeter
-from camera_core.watchdog import RestartBackoff
+from camera_core.watchdog import Outage, RestartBackoff
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class Camera:
     async def _recover(self, stopping: asyncio.Event, why: str) -> None:
         """The camera is lost: close its current file, restart it with backoff until a frame comes."""
         loop = asyncio.get_running_loop()
-        lost_at = time.monotonic()
+        outage = Outage(self._last_frame_at)  # downtime runs from the last frame, not from now
         self.state = "lost"
         self.lost_count += 1
         self.last_error = why
@@ -187,7 +187,7 @@ class Camera:
             except Exception as exc:
                 back, problem = False, f"{type(exc).__name__}: {exc}"
             if back:
-                downtime = time.monotonic() - lost_at
+                downtime = outage.downtime_s(self._last_frame_at)  # to the first frame after
                 self.state = "running"
                 self.restarts += 1
                 self.backoff.reset()

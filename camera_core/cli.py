@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 from camera_core.config.loader import DEFAULT_CONFIG_PATH, load_settings
 from camera_core.config.settings import SETTING_FIELDS, Settings, allowed_text, parse_value
 from camera_core.errors import ConfigError
+from camera_core.util.cli_tool import run_tool
 
 #: tool name -> "module:function" taking argv and returning an exit code
 TOOLS: dict[str, str] = {
@@ -40,6 +42,18 @@ def _value_type(key: str, flag: str) -> Any:
     return convert
 
 
+def bool_flag_help(key: str, flag: str, text: str, default: bool, has_neg: bool) -> tuple[str, str]:
+    """--help of a boolean's flag and of its opposite: which one is the default, in words (never a
+    bare "default: true" beside a flag that reads like its negation, such as --no-mp4)."""
+    on, off = (
+        (" This is the default.", "") if default else ("" if has_neg else " Off by default.", " This is the default.")
+    )
+    return (
+        f"{text}.{on} (config key: {key} = true)",
+        f"Opposite of {flag}.{off} (config key: {key} = false)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="main_camera.py",
@@ -60,15 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
         if not m["flags"]:
             continue
         default = getattr(defaults, key)
-        where = f"(default: {str(default).lower() if isinstance(default, bool) else default}; config key: {key})"
         if f.type == "bool":  # the first flag sets it true, `neg` false
+            flag_help, neg_help = bool_flag_help(key, m["flags"][0], m["help"], default, bool(m["neg"]))
             parser.add_argument(
                 *m["flags"],
                 dest=key,
                 action="store_const",
                 const=True,
                 default=argparse.SUPPRESS,
-                help=f"{m['help']} {where}",
+                help=flag_help,
             )
             if m["neg"]:
                 parser.add_argument(
@@ -77,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                     action="store_const",
                     const=False,
                     default=argparse.SUPPRESS,
-                    help=f"opposite of {m['flags'][0]}",
+                    help=neg_help,
                 )
         else:
             parser.add_argument(
@@ -86,15 +100,29 @@ def build_parser() -> argparse.ArgumentParser:
                 type=_value_type(key, m["flags"][0]),
                 default=argparse.SUPPRESS,
                 metavar=key.upper(),
-                help=f"{m['help']}; {allowed_text(f)} {where}",
+                help=f"{m['help']}; {allowed_text(f)} (default: {default}; config key: {key})",
             )
     return parser
+
+
+def nearest_flag_hint(parser: argparse.ArgumentParser, unknown: list[str]) -> str:
+    """' (did you mean --target-fps?)' for the first unknown flag close to a known one, else ''."""
+    flags = [o for action in parser._actions for o in action.option_strings]
+    for word in unknown:
+        if word.startswith("--"):
+            close = difflib.get_close_matches(word.split("=", 1)[0], flags, n=1, cutoff=0.7)
+            if close:
+                return f" (did you mean {close[0]}?)"
+    return ""
 
 
 def parse_settings(argv: list[str]) -> Settings:
     """Flags and config file into Settings; exits 2 with a clear message on any bad value."""
     parser = build_parser()
-    args = vars(parser.parse_args(argv))
+    namespace, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}{nearest_flag_hint(parser, unknown)}")
+    args = vars(namespace)
     config_path = args.pop("config")
     try:
         settings = load_settings(config_path, args)
@@ -116,8 +144,8 @@ def _call(target: str, *args: Any) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in TOOLS:
-        return _call(TOOLS[argv[0]], argv[1:])
+        return run_tool(argv[0], lambda: _call(TOOLS[argv[0]], argv[1:]))
     settings = parse_settings(argv)
     if settings.self_test:
-        return _call("camera_core.modes.selftest:run", settings)
+        return run_tool("self-test", lambda: _call("camera_core.modes.selftest:run", settings))
     return _call(MODES[settings.mode], settings)

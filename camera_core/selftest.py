@@ -1,5 +1,7 @@
 """The self-test: a short clip per camera into a scratch folder, verified by decoding it (frames =
-rows, frame codes on sim cameras), checksummed, then deleted; pass/fail per camera."""
+rows, frame codes on sim cameras), checksummed, then deleted; pass/fail per camera. A camera fails
+when it was lost during the clip, when its clip was split, or when it dropped more frames than
+self_test_max_drops."""
 
 from __future__ import annotations
 
@@ -22,8 +24,26 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def camera_report(cam: Camera, result: RecordingResult, folder: Path) -> dict[str, Any]:
-    """Pass when frames were recorded, nothing failed, and every file decodes to exactly its rows."""
+def health_problems(cam: Camera, result: RecordingResult, lost_before: int, max_drops: int) -> list[str]:
+    """What went wrong with the camera itself during the clip: lost (and restarted), a clip split
+    into several files, more drops than allowed."""
+    problems: list[str] = []
+    lost = cam.lost_count - lost_before
+    if lost > 0:
+        problems.append(f"camera lost {lost} time(s) during the clip ({cam.last_error})")
+    if len(result.segments) > 1:
+        reasons = ", ".join(str(s.get("split_reason")) for s in result.segments[1:])
+        problems.append(f"clip split into {len(result.segments)} files ({reasons})")
+    if result.hardware_drops > max_drops:
+        problems.append(f"{result.hardware_drops} dropped frame(s), more than self_test_max_drops {max_drops}")
+    return problems
+
+
+def camera_report(
+    cam: Camera, result: RecordingResult, folder: Path, lost_before: int = 0, max_drops: int = 0
+) -> dict[str, Any]:
+    """Pass when frames were recorded, nothing failed, the camera was never lost, the clip is one
+    file with no more drops than allowed, and every file decodes to exactly its rows."""
     report: dict[str, Any] = {
         "camera_id": cam.camera_id,
         "frames": result.frames,
@@ -32,7 +52,7 @@ def camera_report(cam: Camera, result: RecordingResult, folder: Path) -> dict[st
         "files": len(result.segments),
         "bytes": sum(int(f["bytes"]) for f in result.files),  # type: ignore[call-overload]
         "sha256": str(result.files[0]["sha256"]) if result.files else None,
-        "problems": list(result.errors),
+        "problems": [*result.errors, *health_problems(cam, result, lost_before, max_drops)],
     }
     check_codes = cam.source.info.backend == "sim"
     for seg in result.segments:  # the self-test always writes the timing CSV (write_csv=True)
@@ -72,6 +92,7 @@ def run_self_test(system: CameraSystem, seconds: float) -> dict[str, Any]:
         try:
             system._check_free_space(system.session.directory)
             started: list[Camera] = []
+            lost_before = {cam.camera_id: cam.lost_count for cam in system.cameras}
             for cam in system.cameras:
                 target = RecordingTarget(
                     directory=folder,
@@ -84,7 +105,9 @@ def run_self_test(system: CameraSystem, seconds: float) -> dict[str, Any]:
                 started.append(cam)
             threading.Event().wait(seconds)  # the clip's length
             for cam in started:
-                reports.append(camera_report(cam, cam.recorder.stop(), folder))
+                result = cam.recorder.stop()
+                max_drops = system.settings.self_test_max_drops
+                reports.append(camera_report(cam, result, folder, lost_before[cam.camera_id], max_drops))
         except CameraCoreError as exc:
             for cam in system.cameras:
                 if cam.recorder.active:

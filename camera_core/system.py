@@ -362,6 +362,16 @@ class CameraSystem:
                 return  # stop() finalizes every file itself
             disk = reason in ("disk_low", "disk_full")
             cams = [c for c in self.cameras if c.recorder.active and (disk or c is cam)]
+            if disk:  # every camera the full disk stops gets its disk_low (a self-halted one has its own)
+                directory = self.session.directory if self.session else Path(self.settings.output_dir)
+                for other in [c for c in cams if c is not cam and not c.recorder.stats().get("recording_halted")]:
+                    self.events.publish(
+                        "disk_low",
+                        camera_id=other.camera_id,
+                        reason=reason,
+                        detail=f"cam{cam.camera_id}: {detail}",
+                        free_disk_bytes=free_bytes(directory),
+                    )
             results = self._finalize_all(cams, reason)
             if not results:
                 return

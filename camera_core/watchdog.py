@@ -1,4 +1,5 @@
-"""When a lost camera is tried again: waits that double from `first_s` up to `max_s`."""
+"""A lost camera: when it is tried again (waits that double from `first_s` up to `max_s`) and how
+long it was without frames."""
 
 from __future__ import annotations
 
@@ -18,3 +19,14 @@ class RestartBackoff:
 
     def reset(self) -> None:
         self._next = self.first_s
+
+
+class Outage:
+    """A lost camera's time without frames: from its last frame before the loss to its first frame
+    after the restart (not from when the loss was noticed, which is camera_timeout_s later)."""
+
+    def __init__(self, last_frame_at: float) -> None:
+        self.last_frame_at = last_frame_at
+
+    def downtime_s(self, first_frame_at: float) -> float:
+        return max(0.0, first_frame_at - self.last_frame_at)

@@ -142,3 +142,51 @@ def test_settings_reject_bad_values_from_python() -> None:
         Settings(target_fps=0)
     with pytest.raises(ConfigError, match="camera_backend"):
         Settings(camera_backend="webcam")
+
+
+@pytest.mark.parametrize("prefix", ["a/b", "../x", "/tmp/elsewhere", "..", ".hidden", "-x", "a b"])
+def test_session_prefix_must_be_a_plain_folder_name(tmp_path: Path, prefix: str) -> None:
+    out = tmp_path / "rec"
+    flag = subprocess.run(
+        main_camera_cmd("--backend", "sim", "--output-dir", str(out), "--duration", "1", f"--session-prefix={prefix}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert flag.returncode == 2, flag.stderr
+    assert "--session-prefix" in flag.stderr and "no '/'" in flag.stderr and "Traceback" not in flag.stderr
+    cfg = tmp_path / "config.txt"
+    cfg.write_text(f"camera_backend = sim\nsession_prefix = {prefix}\n")
+    with pytest.raises(ConfigError) as caught:
+        read_config_file(cfg)
+    assert f"{cfg}:2: session_prefix:" in str(caught.value)
+    assert not out.exists() and not (tmp_path / "x").exists()
+    assert parse_settings(["--session-prefix", "lab_1.take-2"]).session_prefix == "lab_1.take-2"
+
+
+def test_an_unknown_key_suggests_the_nearest(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.txt"
+    cfg.write_text("target_fsp = 25\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'target_fsp' \(did you mean target_fps\?\)"):
+        read_config_file(cfg)
+    cfg.write_text("zzzz = 1\n")
+    with pytest.raises(ConfigError) as caught:
+        read_config_file(cfg)
+    assert "did you mean" not in str(caught.value)
+
+
+def test_help_of_boolean_flags_says_which_is_the_default() -> None:
+    text = " ".join(build_parser().format_help().split())
+    assert "(default: true" not in text and "(default: false" not in text
+    no_mp4 = text.split("--no-mp4 Keep the raw", 1)[1].split("--mp4 ", 1)[0]
+    assert "This is the default." in no_mp4 and "disable_mp4_conversion = true" in no_mp4
+    mp4 = text.split("--mp4 Opposite of --no-mp4.", 1)[1].split("--output-dir", 1)[0]
+    assert "This is the default." not in mp4 and "disable_mp4_conversion = false" in mp4
+    console = text.split("--no-console Opposite of --console.", 1)[1][:40]
+    assert console.startswith(" This is the default.")
+
+
+def test_an_unknown_flag_suggests_the_nearest() -> None:
+    proc = subprocess.run(main_camera_cmd("--target-fsp", "25"), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "unrecognized arguments: --target-fsp 25 (did you mean --target-fps?)" in proc.stderr

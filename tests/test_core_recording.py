@@ -14,7 +14,7 @@ import simplejpeg
 
 from camera_core.config import Settings
 from camera_core.overlay import OverlayStyle, burn_frame_number, frame_number_box
-from camera_core.recording.timing_log import COLUMNS
+from camera_core.recording.timing_log import COLUMNS, read_timing_csv
 from camera_core.sources.framecode import code_region, read_code
 from camera_core.sources.sim import SimSource
 from camera_core.system import CameraSystem
@@ -165,10 +165,16 @@ def test_snapshot_while_recording_is_a_full_size_jpeg(small_settings: Callable[.
         wait_for_frames(system, 20)
         results = system.stop_recording()
     assert [p.name.split("_")[1] for p in paths] == ["cam0", "cam1"]
-    for path in paths:
+    assert system.session is not None
+    folder = system.session.directory
+    shots = {s["file"]: s for s in json.loads((folder / "manifest.json").read_text())["snapshots"]}
+    for path, result in zip(paths, results, strict=True):
         image = simplejpeg.decode_jpeg(path.read_bytes(), colorspace="GRAY")
         assert image.shape[:2] == (480, 640)
-        assert read_code(image[:, :, 0] if image.ndim == 3 else image) >= 0
+        # the snapshot shows the very frame the manifest names: its code is that frame's CSV row's
+        rows = read_timing_csv(folder / str(result.timing_csv))
+        (row,) = [r for r in rows if int(r["sensor_timestamp_ns"]) == shots[path.name]["sensor_timestamp_ns"]]
+        assert read_code(image[:, :, 0] if image.ndim == 3 else image) == int(row["sensor_sequence"])
     assert all(r.frames >= 20 for r in results)
 
 

@@ -74,10 +74,12 @@ def test_every_bad_line_gets_one_error_while_recording_runs_on(tmp_path: Path) -
 
 
 def _seed_master_program() -> str:
-    seed = (ROOT.parent / "shared" / "seeds" / "003_23ef20ea87f804fc.txt").read_text(encoding="utf-8")
-    block = seed.split("### Programmatic Control", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    """tests/seed_master_program.py: the original README's master program shape, kept in the repo."""
+    program = (ROOT / "tests" / "seed_master_program.py").read_text(encoding="utf-8")
     # Only the sleeps are shortened: the program itself runs as the README shows it.
-    return re.sub(r"time\.sleep\(\d+\)", "time.sleep(0.5)", block)
+    shortened, count = re.subn(r"time\.sleep\(\d+\)", "time.sleep(0.5)", program)
+    assert count == 2, "the program waits twice (start-up, recording)"
+    return shortened
 
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="the seed's program runs `uv run`, and uv is not on PATH")

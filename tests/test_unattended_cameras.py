@@ -64,6 +64,11 @@ def test_lost_camera_restarts_and_records_on_in_a_new_file(
     assert [e.data["camera_id"] for e in lost] == [0] and [e.data["camera_id"] for e in recovered] == [0]
     expected = "no frame" if "sim_stall_after_frames" in fault else "simulated camera error"
     assert expected in str(lost[0].data["reason"])
+    downtime = float(recovered[0].data["downtime_s"])  # last frame before the outage to the first after
+    if "sim_stall_after_frames" in fault:
+        assert 0.3 <= downtime < 5.0, downtime  # the stall lasted camera_timeout_s before it was noticed
+    else:
+        assert 0.0 < downtime < 5.0, downtime
     cam0_status, cam1_status = status["cameras"]  # type: ignore[misc]
     assert (cam0_status["restarts"], cam0_status["lost_count"], cam0_status["state"]) == (1, 1, "running")
     assert (cam1_status["restarts"], cam1_status["lost_count"]) == (0, 0)

@@ -109,3 +109,21 @@ def test_headless_refuses_with_a_clear_message(tmp_path: Path) -> None:
     assert "recording needs at least 10000000 MB (min_free_space_mb)" in done.stderr
     assert "Traceback" not in done.stderr
     assert not list((tmp_path / "out").rglob("*.h264"))
+
+
+def test_a_low_disk_tells_every_recording_camera_once(small_settings: Callable[..., Settings]) -> None:
+    """One camera's recorder finds the disk low (its listener is called, as when it halts itself):
+    every camera stopped for it gets its own disk_low event, then one recording_stopped."""
+    with CameraSystem(small_settings(resolution_preset=7, sim_cameras=3)) as system:
+        events = EventLog(system.events)
+        system.start_recording()
+        system._on_recording_halted(system.cameras[1], "disk_low", "only 1.0 MB free (stop_free_space_mb 100)")
+        (stopped,) = events.wait_for("recording_stopped")
+        lows = events.named("disk_low")
+        assert sorted(e.data["camera_id"] for e in lows) == [0, 1, 2]  # each camera once
+        assert all(e.data["reason"] == "disk_low" and "stop_free_space_mb" in e.data["detail"] for e in lows)
+        assert [e.name for e in events.events].index("recording_stopped") > max(
+            i for i, e in enumerate(events.events) if e.name == "disk_low"
+        )
+        assert stopped.data["reason"] == "disk_low" and len(stopped.data["recordings"]) == 3
+        assert not system.is_recording

@@ -80,3 +80,29 @@ def test_self_test_slave_command(tmp_path: Path) -> None:
     assert bad["status"] == "error" and bad["data"]["code"] == "INVALID_ARGUMENT"
     assert bye["status"] == "shutdown"
     assert not list((tmp_path / "out").rglob("*.h264"))
+
+
+def test_self_test_fails_a_camera_lost_during_its_clip(tmp_path: Path) -> None:
+    (tmp_path / "config.txt").write_text(
+        "camera_backend = sim\nsim_realtime = true\nresolution_preset = 7\n"
+        "sim_fault_camera = 1\nsim_error_after_frames = 20\ncamera_timeout_s = 0.3\n"
+    )
+    done = run_cli(tmp_path, "--self-test", "--self-test-seconds", "1.5")
+    assert done.returncode == 1, done.stdout
+    assert "self-test cam0: PASS" in done.stdout and "self-test cam1: FAIL" in done.stdout
+    cam0, cam1 = json.loads(done.stdout.splitlines()[-1])["cameras"]
+    assert cam0["passed"] and cam0["problems"] == []
+    assert not cam1["passed"] and cam1["files"] == 2
+    assert any("camera lost 1 time(s)" in p and "simulated camera error" in p for p in cam1["problems"])
+    assert any("clip split into 2 files (camera_restart)" in p for p in cam1["problems"])
+
+
+def test_self_test_fails_a_camera_dropping_more_than_allowed(small_settings: Callable[..., Settings]) -> None:
+    settings = small_settings(resolution_preset=7, sim_cameras=1, sim_realtime=True, sim_drop_rate=0.3)
+    with CameraSystem(settings) as system:
+        (strict,) = system.self_test(0.5)["cameras"]
+    assert strict["drops"] > 0 and not strict["passed"]
+    assert f"{strict['drops']} dropped frame(s), more than self_test_max_drops 0" in strict["problems"]
+    with CameraSystem(settings.replace(self_test_max_drops=1000)) as system:
+        (lenient,) = system.self_test(0.5)["cameras"]
+    assert lenient["drops"] > 0 and lenient["passed"], lenient["problems"]

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from camera_core.client.errors import SlaveClientError, SlaveDied
-from camera_core.client.launch import slave_argv
+from camera_core.client.errors import SlaveClientError, SlaveDied, SlaveTimeout
+from camera_core.client.launch import slave_argv, ssh_prefix
 from camera_core.client.sync import SlaveClient
 
 log = logging.getLogger(__name__)
@@ -47,36 +47,101 @@ class RigConfig:
     slaves: list[SlaveSpec]
     lead_s: float = 2.0
     ready_timeout: float = 60.0
+    #: during a take every slave is asked for its status this often; one that has exited or does
+    #: not answer within the same time is reported lost
+    heartbeat_s: float = 2.0
+    #: a slave that does not answer the heartbeat within this long is lost
+    heartbeat_timeout_s: float = 5.0
+
+
+SLAVE_KEYS = ("name", "host", "port", "identity_file", "ssh_options", "prefix", "remote", "args")
+RIG_KEYS = ("lead_s", "ready_timeout", "heartbeat_s", "heartbeat_timeout_s", "connect_timeout_s", "args", "slave")
+
+
+def _number(raw: dict[str, Any], key: str, default: float, lo: float, hi: float, where: str) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise ValueError(f"{where}: {key} = {value!r}; allowed: a number from {lo:g} to {hi:g}")
+    return float(value)
+
+
+def _slave_argv(entry: dict[str, Any], args: list[str], connect_timeout_s: float, where: str) -> list[str]:
+    """The argv of one [[slave]] entry: `host` (ssh built here), `prefix` (expert form) or local."""
+    remote = entry.get("remote")
+    if "host" in entry:
+        if "prefix" in entry:
+            raise ValueError(f"{where}: give either host or prefix, not both")
+        port = entry.get("port")
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
+            raise ValueError(f"{where}: port = {port!r}; allowed: a whole number from 1 to 65535")
+        options = entry.get("ssh_options", [])
+        if not isinstance(options, list) or not all(isinstance(o, str) and "=" in o for o in options):
+            raise ValueError(f"{where}: ssh_options must be a list of 'Key=Value' texts (ssh -o options)")
+        identity = entry.get("identity_file")
+        try:
+            prefix = ssh_prefix(
+                entry["host"],
+                connect_timeout_s=connect_timeout_s,
+                port=port,
+                identity_file=str(identity) if identity is not None else None,
+                options=options,
+            )
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        return slave_argv(args, prefix=prefix, remote=remote)
+    for key in ("port", "identity_file", "ssh_options"):
+        if key in entry:
+            raise ValueError(f"{where}: {key} needs host (with prefix, put ssh's options in the prefix)")
+    prefix = entry.get("prefix")
+    if isinstance(prefix, str):
+        prefix = prefix.split()
+    return slave_argv(args, prefix=prefix, remote=remote)
 
 
 def load_rig(path: str | Path) -> RigConfig:
-    """Read a rig file (TOML): optional `lead_s`, `ready_timeout`, `args` (for every slave), and one
-    `[[slave]]` table per slave with `name` and optionally `prefix` (e.g. ["ssh", "pi@cam-l"]),
-    `remote` (the command on that host) and `args` (extra flags)."""
+    """Read a rig file (TOML): optional `lead_s`, `ready_timeout`, `heartbeat_s`, `heartbeat_timeout_s`,
+    `connect_timeout_s`,
+    `args` (for every slave), and one `[[slave]]` table per slave with `name` and either `host`
+    (e.g. "pi@cam-l"; ssh is run as `ssh -T -o BatchMode=yes ... -- HOST`, optionally with `port`,
+    `identity_file` and `ssh_options`) or `prefix` (the expert form: any command, e.g.
+    ["ssh", "-T", "pi@cam-l"]), or neither (a local slave); `remote` (the command on that host) and
+    `args` (extra flags)."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"{path}: {exc}") from None
+    unknown = set(raw) - set(RIG_KEYS)
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)}; allowed: {', '.join(RIG_KEYS)}")
+    connect_timeout_s = _number(raw, "connect_timeout_s", 10.0, 1, 600, str(path))
+    if not isinstance(raw.get("args", []), list):
+        raise ValueError(f'{path}: args must be a list of flags, e.g. args = ["--resolution", "0"]')
+    if not isinstance(raw.get("slave", []), list):
+        raise ValueError(f"{path}: slaves are [[slave]] tables")
     common = [str(a) for a in raw.get("args", [])]
     specs: list[SlaveSpec] = []
     for i, entry in enumerate(raw.get("slave", [])):
-        unknown = set(entry) - {"name", "prefix", "remote", "args"}
+        where = f"{path}: slave {i + 1}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("args", []), list):
+            raise ValueError(f"{where}: must be a [[slave]] table whose args is a list of flags")
+        unknown = set(entry) - set(SLAVE_KEYS)
         if unknown:
-            raise ValueError(
-                f"{path}: slave {i + 1}: unknown keys {sorted(unknown)}; allowed: name, prefix, remote, args"
-            )
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {', '.join(SLAVE_KEYS)}")
         name = str(entry.get("name") or f"slave{i + 1}")
         if any(s.name == name for s in specs):
             raise ValueError(f"{path}: slave name {name!r} is used twice")
-        prefix = entry.get("prefix")
-        if isinstance(prefix, str):
-            prefix = prefix.split()
         args = [*common, *(str(a) for a in entry.get("args", []))]
-        specs.append(SlaveSpec(name, slave_argv(args, prefix=prefix, remote=entry.get("remote"))))
+        specs.append(SlaveSpec(name, _slave_argv(entry, args, connect_timeout_s, where)))
     if not specs:
         raise ValueError(f"{path}: no [[slave]] tables")
-    return RigConfig(specs, float(raw.get("lead_s", 2.0)), float(raw.get("ready_timeout", 60.0)))
+    return RigConfig(
+        specs,
+        _number(raw, "lead_s", 2.0, 0, 3600, str(path)),
+        _number(raw, "ready_timeout", 60.0, 1, 3600, str(path)),
+        _number(raw, "heartbeat_s", 2.0, 0.1, 60, str(path)),
+        _number(raw, "heartbeat_timeout_s", 5.0, 0.1, 600, str(path)),
+    )
 
 
 class Rig:
@@ -125,6 +190,34 @@ class Rig:
         except SlaveClientError as exc:
             log.warning("rig: %s: %s", name, exc)
             return RigResult(name, False, error=str(exc))
+
+    def check(self, timeout: float = 2.0) -> dict[str, str]:
+        """Ask every live slave for its status; one that has exited, or that does not answer within
+        `timeout`, is marked failed (left out of later commands). Returns {name: why} of the slaves
+        lost since the last check; the others carry on."""
+        names = self.live
+        futures = {name: self._pool.submit(self._probe, name, timeout) for name in names}
+        lost: dict[str, str] = {}
+        for name, future in futures.items():
+            why = future.result()
+            if why:
+                self.failures[name] = why
+                lost[name] = why
+                log.info("rig: %s lost: %s", name, why)  # the caller gets it in the result
+        return lost
+
+    def _probe(self, name: str, timeout: float) -> str:
+        """'' when the slave answers get_status in time, else what is wrong with it."""
+        client = self.clients[name]
+        try:
+            client.request("get_status", timeout=timeout)
+            return ""
+        except SlaveDied as exc:
+            return str(exc)
+        except SlaveTimeout:
+            return f"no answer within {timeout:g} s (host down or slave hung)"
+        except SlaveClientError as exc:
+            return "" if client.alive else str(exc)
 
     def start_recording(self, lead_s: float = 2.0, at: float | None = None) -> tuple[float, dict[str, RigResult]]:
         """Every slave starts recording at the same wall-clock time `at` (default: now + lead_s)."""

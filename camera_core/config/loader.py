@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from camera_core.config.settings import SETTING_FIELDS, Settings, parse_value
+from camera_core.config.settings import SETTING_FIELDS, Settings, parse_value, unknown_key_hint
 from camera_core.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config.txt"
@@ -31,7 +31,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
         key, _, raw = content.partition("=")
         key = key.strip()
         if key not in SETTING_FIELDS:
-            raise ConfigError(where, key, f"unknown key '{key}'", "the keys documented in config.txt")
+            raise ConfigError(
+                where, key, f"unknown key '{key}'{unknown_key_hint(key)}", "the keys documented in config.txt"
+            )
         if key in seen_at:
             raise ConfigError(where, key, f"set twice (first on line {seen_at[key]})", "each key once")
         seen_at[key] = number

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +163,9 @@ class Settings:
     self_test_seconds: float = _opt(
         2.0, "Length of the self-test clip in seconds", flags=("--self-test-seconds",), lo=0.2, hi=600
     )
+    self_test_max_drops: int = _opt(
+        0, "The self-test fails a camera that drops more frames than this in its clip", lo=0, hi=10**6
+    )
     # Snapshots and preview streaming
     snapshot_jpeg_quality: int = _opt(90, "JPEG quality of snapshots", lo=1, hi=100)
     preview_jpeg_quality: int = _opt(80, "JPEG quality of streamed preview frames", lo=1, hi=100)
@@ -212,6 +217,8 @@ SETTING_FIELDS: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclas
 def allowed_text(f: dataclasses.Field[Any]) -> str:
     """What a field accepts, in words, for error messages and --help."""
     m = f.metadata
+    if f.name == "session_prefix":
+        return SESSION_PREFIX_ALLOWED
     if m["choices"]:
         return "one of " + ", ".join(m["choices"])
     if f.type in ("bool", bool):
@@ -234,7 +241,9 @@ def parse_value(key: str, text: str, where: str) -> Any:
     """Turn the text of a config value or CLI argument into the field's type; ConfigError if it can't."""
     f = SETTING_FIELDS.get(key)
     if f is None:
-        raise ConfigError(where, key, f"unknown key '{key}'", "one of the keys listed in config.txt")
+        raise ConfigError(
+            where, key, f"unknown key '{key}'{unknown_key_hint(key)}", "one of the keys listed in config.txt"
+        )
     raw = text.strip()
     kind = str(f.type)
     try:
@@ -279,3 +288,19 @@ def _check_value(f: dataclasses.Field[Any], value: Any, where: str) -> None:
         raise ConfigError(where, f.name, f"{value} is out of range", allowed_text(f))
     if kind == "str" and not m["choices"] and f.name in ("output_dir", "session_prefix") and not value:
         raise ConfigError(where, f.name, "must not be empty", "non-empty text")
+    if f.name == "session_prefix" and not SESSION_PREFIX_RE.fullmatch(value):
+        raise ConfigError(where, f.name, f"'{value}' is not allowed", SESSION_PREFIX_ALLOWED)
+
+
+#: a session folder's name starts with the prefix: one plain name, never a path (no '/', no '..')
+SESSION_PREFIX_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+SESSION_PREFIX_ALLOWED = (
+    "a plain folder name of up to 100 letters, digits, '.', '_' and '-', starting with a letter or digit "
+    "(no '/': the session folder is always made inside output_dir)"
+)
+
+
+def unknown_key_hint(key: str) -> str:
+    """' (did you mean target_fps?)' for a key close to a known one, else ''."""
+    close = difflib.get_close_matches(key, SETTING_FIELDS, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""

@@ -1,5 +1,6 @@
 """`--self-test` (or `python -m camera_core self-test [flags]`): start the cameras, record a short
-clip per camera, verify and delete it, print pass/fail per camera; exit 0 when all passed, else 1."""
+clip per camera, verify and delete it, print pass/fail per camera; exit 0 when all passed, else 1
+(also when the reader of the output went away: `--self-test | head`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from camera_core.config.settings import Settings
 from camera_core.modes.runner import ModeContext, run_mode
+from camera_core.util.cli_tool import silence_stdout
 
 
 def print_report(report: dict[str, Any], out: Any) -> None:
@@ -24,7 +26,10 @@ def print_report(report: dict[str, Any], out: Any) -> None:
 
 def self_test_body(ctx: ModeContext) -> int:
     report = ctx.system.self_test(ctx.system.settings.self_test_seconds)
-    print_report(report, ctx.stdout)
+    try:
+        print_report(report, ctx.stdout)
+    except BrokenPipeError:  # `--self-test | head`: the verdict still is the exit code
+        silence_stdout()
     return 0 if report["passed"] else 1
 
 

@@ -39,12 +39,24 @@ def main(argv: list[str]) -> int:
             return 2
     failures = 0
     for h264 in files:
+        if h264.stat().st_size == 0:
+            failures += 1
+            print(
+                f"convert: {h264.name}: empty (no frames; a crash at a segment switch leaves one): "
+                "`python -m camera_core recover SESSION_DIR` removes it",
+                file=sys.stderr,
+            )
+            continue
         try:
             mp4 = convert_file(h264, keep=args.keep)
-            print(f"{h264.name} -> {mp4.name}")
         except RemuxError as exc:
             failures += 1
             print(f"convert: {exc}", file=sys.stderr)
+        except OSError as exc:
+            failures += 1
+            print(f"convert: {h264.name}: cannot convert ({exc.strerror or exc}); .h264 kept", file=sys.stderr)
+        else:
+            print(f"{h264.name} -> {mp4.name}")
     if not files:
         print("convert: no .h264 files found", file=sys.stderr)
     return 1 if failures else 0

@@ -9,6 +9,7 @@ import argparse
 import json
 import re
 import shutil
+import stat
 import sys
 import time
 from pathlib import Path
@@ -31,6 +32,29 @@ STEM_RE = re.compile(
 )
 
 
+def session_file(folder: Path, path: Path) -> bool:
+    """A regular file of the session itself: not a symlink, not a hard link shared with a file
+    elsewhere, and directly in `folder`. Recovery writes, cuts and deletes only such files."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and path.parent.resolve() == folder.resolve()
+
+
+def foreign_files(folder: Path, actions: list[str]) -> set[Path]:
+    """Recording-like names in `folder` that are not the session's own regular files (symlinks,
+    hard links, folders): left exactly as they are, and said so."""
+    foreign: set[Path] = set()
+    patterns = ("*.h264", "*.mp4", "*_frame_timing.csv", "*.part", "*.tmp")
+    for path in sorted({p for pattern in patterns for p in folder.glob(pattern)}):
+        if not session_file(folder, path):
+            foreign.add(path)
+            kind = "a symlink" if path.is_symlink() else "not a regular file of this session"
+            actions.append(f"{path.name}: {kind}; left untouched")
+    return foreign
+
+
 def load_manifest(folder: Path) -> dict[str, Any]:
     try:
         data = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -44,11 +68,11 @@ def wants_mp4(manifest: dict[str, Any]) -> bool:
     return config.get("disable_mp4_conversion") is False
 
 
-def settle_mp4(h264: Path, log: list[str]) -> bool:
+def settle_mp4(h264: Path, log: list[str], foreign: set[Path]) -> bool:
     """An .mp4 beside an .h264 was verified before it got its name (remux.py), unless its frames
     disagree with the CSV: then the .mp4 goes and the .h264 stays. True when the .h264 was removed."""
     mp4 = h264.with_suffix(".mp4")
-    if not mp4.exists():
+    if not mp4.exists() or mp4 in foreign:
         return False
     csv_path = timing_csv_of(h264)
     rows = len(read_timing_csv(csv_path)) if csv_path.exists() else -1
@@ -142,30 +166,52 @@ def segment_sort_key(video: Path) -> tuple[str, int]:
     return m.group("take"), int(m.group("seg") or 1)
 
 
-def remove_leftovers(folder: Path, actions: list[str]) -> None:
+def remove_leftovers(folder: Path, actions: list[str], foreign: set[Path]) -> None:
     """Temporary files of an unfinished write and an interrupted self-test's scratch folder."""
     for part in sorted(folder.glob("*.part")) + sorted(folder.glob("*.tmp")):
+        if part in foreign:
+            continue
         part.unlink()
         actions.append(f"{part.name}: unfinished temporary file removed")
     for scratch in sorted(folder.glob("self_test_*")):
-        if scratch.is_dir():
+        if scratch.is_dir() and not scratch.is_symlink():
             shutil.rmtree(scratch)
             actions.append(f"{scratch.name}: interrupted self-test clip removed")
 
 
-def repair_videos(folder: Path, convert: bool, actions: list[str], failures: list[str]) -> list[FileRepair]:
-    """Every .h264 made consistent with its CSV (or dropped for its verified .mp4), then converted."""
+def remove_empty(h264: Path, actions: list[str]) -> None:
+    """A file opened but never written (a crash right at a segment switch): the .h264 and its
+    header-only CSV go; the take is listed without it."""
+    csv_path = timing_csv_of(h264)
+    h264.unlink()
+    if csv_path.exists():
+        csv_path.unlink()
+    actions.append(f"{h264.name}: no whole frame; removed with its timing CSV (an empty segment)")
+
+
+def repair_videos(
+    folder: Path, convert: bool, actions: list[str], failures: list[str], foreign: set[Path]
+) -> list[FileRepair]:
+    """Every .h264 made consistent with its CSV (or dropped for its verified .mp4), then converted;
+    empty ones removed."""
     repairs: list[FileRepair] = []
     for h264 in sorted(folder.glob("*.h264")):
-        if settle_mp4(h264, actions):
+        if h264 in foreign or settle_mp4(h264, actions, foreign):
+            continue
+        csv_path = timing_csv_of(h264)
+        if csv_path in foreign:
+            failures.append(f"{h264.name}: its timing CSV is not a regular file of this session; left as it is")
             continue
         try:
-            repair = repair_pair(h264, timing_csv_of(h264))
+            repair = repair_pair(h264, csv_path)
         except Exception as exc:
             failures.append(f"{h264.name}: cannot be read as H.264 ({type(exc).__name__}: {exc}); left as it is")
             continue
-        repairs.append(repair)
         actions.extend(f"{h264.name}: {a}" for a in repair.actions)
+        if repair.frames == 0:
+            remove_empty(h264, actions)
+            continue
+        repairs.append(repair)
         if convert and repair.frames and timing_csv_of(h264).exists():
             try:
                 mp4_path = convert_file(h264)
@@ -175,10 +221,16 @@ def repair_videos(folder: Path, convert: bool, actions: list[str], failures: lis
     return repairs
 
 
-def rebuilt_recordings(folder: Path, manifest: dict[str, Any], actions: list[str]) -> list[dict[str, Any]]:
+def rebuilt_recordings(
+    folder: Path, manifest: dict[str, Any], actions: list[str], foreign: set[Path]
+) -> list[dict[str, Any]]:
     """Entries for the takes the manifest does not list, built from their files; listed ones stay."""
     known = {r.get("basename") for r in manifest.get("recordings", []) if isinstance(r, dict)}
-    videos = [p for p in folder.iterdir() if p.suffix in (".h264", ".mp4") and STEM_RE.match(p.stem)]
+    videos = [
+        p
+        for p in folder.iterdir()
+        if p.suffix in (".h264", ".mp4") and STEM_RE.match(p.stem) and p not in foreign and session_file(folder, p)
+    ]
     takes: dict[str, list[Path]] = {}
     for video in sorted(videos, key=segment_sort_key):
         takes.setdefault(segment_sort_key(video)[0], []).append(video)
@@ -199,9 +251,10 @@ def recover_session(folder: Path, *, mp4: bool | None = None) -> dict[str, Any]:
     convert = wants_mp4(manifest) if mp4 is None else mp4
     actions: list[str] = []
     failures: list[str] = []
-    remove_leftovers(folder, actions)
-    repairs = repair_videos(folder, convert, actions, failures)
-    rebuilt = rebuilt_recordings(folder, manifest, actions)
+    foreign = foreign_files(folder, actions)
+    remove_leftovers(folder, actions, foreign)
+    repairs = repair_videos(folder, convert, actions, failures, foreign)
+    rebuilt = rebuilt_recordings(folder, manifest, actions, foreign)
     was_complete = manifest.get("complete") is True
     manifest.setdefault("schema", "camera_core.session/1")
     manifest.setdefault("session", folder.name)
@@ -246,7 +299,16 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     sessions = list(args.sessions)
     if args.unfinished_in is not None:
+        if not args.unfinished_in.is_dir():
+            print(
+                f"recover: error: --unfinished-in {args.unfinished_in}: not a folder "
+                "(give the output folder that holds the session folders, e.g. recordings)",
+                file=sys.stderr,
+            )
+            return 2
         sessions += find_unfinished_sessions(args.unfinished_in)
+        if not sessions:
+            print(f"recover: no unfinished session in {args.unfinished_in}", file=sys.stderr)
     elif not sessions:
         parser.error("name session folders or --unfinished-in OUTPUT_DIR")
     code = 0
