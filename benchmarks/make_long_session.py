@@ -163,7 +163,14 @@ def manifest(folder: Path, cameras: int, fps: float, recordings: list[dict], com
         "warnings": [],
         "config": {"target_fps": fps, "camera_backend": "sim", "disable_mp4_conversion": True},
         "cameras": [
-            {"camera_id": i, "backend": "sim", "width": WIDTH, "height": HEIGHT, "fps": fps, "encoder": "libx264 (PyAV)"}
+            {
+                "camera_id": i,
+                "backend": "sim",
+                "width": WIDTH,
+                "height": HEIGHT,
+                "fps": fps,
+                "encoder": "libx264 (PyAV)",
+            }
             for i in range(cameras)
         ],
         "recordings": recordings,

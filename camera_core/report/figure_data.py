@@ -92,16 +92,22 @@ def histogram(series: list[IntervalSeries]) -> Histogram:
     """Shared bins over the intervals that follow no drop; drop gaps are counted as left out."""
     if not series:
         return Histogram(np.zeros(0), {}, {})
-    regular = {s.label: s.interval_ms[~np.isin(s.frame_numbers, s.drop_frames)] for s in series}
-    kept = [v for v in regular.values() if v.size]
+    ranges = [_regular_range(s) for s in series]
+    kept = [r for r in ranges if r is not None]
     if not kept:
-        kept = [s.interval_ms for s in series]
-    low, high = min(float(v.min()) for v in kept), max(float(v.max()) for v in kept)
+        kept = [(float(s.interval_ms.min()), float(s.interval_ms.max())) for s in series]
+    low, high = min(r[0] for r in kept), max(r[1] for r in kept)
     margin = max((high - low) * 0.05, 0.005)
     edges = np.linspace(low - margin, high + margin, HISTOGRAM_BINS + 1)
     counts = {s.label: np.histogram(s.interval_ms, bins=edges)[0] for s in series}
     left_out = {s.label: int(((s.interval_ms < edges[0]) | (s.interval_ms > edges[-1])).sum()) for s in series}
     return Histogram(edges, counts, left_out)
+
+
+def _regular_range(s: IntervalSeries) -> tuple[float, float] | None:
+    """Smallest and largest interval that follows no drop; None when every one follows a drop."""
+    regular = s.interval_ms[~np.isin(s.frame_numbers, s.drop_frames)]
+    return (float(regular.min()), float(regular.max())) if regular.size else None
 
 
 def offset_series(data: SessionData, start_ns: int) -> list[OffsetSeries]:

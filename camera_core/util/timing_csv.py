@@ -23,16 +23,20 @@ class TimingCsvError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column to read: int64 or float64, and what an empty field (or a column the file lacks)
-    reads as; None makes the column required and a row with it empty unreadable."""
+    """One column to read: its numpy type (an integer or a float type; a narrower one saves memory,
+    a value that does not fit makes the row unreadable) and what an empty field (or a column the
+    file lacks) reads as; None makes the column required and a row with it empty unreadable."""
 
     name: str
-    kind: type = int
+    type: str = "int64"
     default: int | float | None = None
 
     @property
     def dtype(self) -> np.dtype:
-        return np.dtype(np.int64 if self.kind is int else np.float64)
+        return np.dtype(self.type)
+
+    def parse(self, text: str) -> int | float:
+        return int(text) if self.dtype.kind in "iu" else float(text)
 
 
 @dataclass(slots=True)
@@ -142,7 +146,7 @@ class _BlockParser:
             table = np.loadtxt(
                 io.StringIO(text), delimiter=",", usecols=self.positions, dtype=self._dtype, ndmin=1, comments=None
             )
-        except ValueError:
+        except (ValueError, OverflowError):
             return self._parse_lines(text, out, filled)
         n = table.size
         for i, column in enumerate(out):
@@ -157,8 +161,12 @@ class _BlockParser:
             if values is None:
                 self.skipped += 1
                 continue
-            for column, value in zip(out, values, strict=True):
-                column[filled] = value
+            try:
+                for column, value in zip(out, values, strict=True):
+                    column[filled] = value
+            except OverflowError:
+                self.skipped += 1
+                continue
             filled += 1
         return filled
 
@@ -175,7 +183,7 @@ class _BlockParser:
                 values.append(column.default)
                 continue
             try:
-                values.append(column.kind(text))
+                values.append(column.parse(text))
             except ValueError:
                 return None
         return values
