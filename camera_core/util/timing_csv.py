@@ -7,14 +7,19 @@ a last line without its newline (a write cut short) is read like any other if it
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from array import array
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Bytes read per block: big enough for numpy's parser to run at full speed, small beside the arrays.
 BLOCK_BYTES = 1 << 22
+#: Files up to this size are read without numpy (whose import alone costs more than reading them).
+SMALL_FILE_BYTES = 1 << 20
 
 
 class TimingCsvError(Exception):
@@ -33,6 +38,8 @@ class Column:
 
     @property
     def dtype(self) -> np.dtype:
+        import numpy as np
+
         return np.dtype(self.type)
 
     def parse(self, text: str) -> int | float:
@@ -70,8 +77,50 @@ def read_header(path: Path) -> tuple[str, ...]:
         raise TimingCsvError(f"{path.name}: cannot read: {exc}") from exc
 
 
+def count_rows(path: Path) -> int:
+    """Lines after the header that hold something (a last line without its newline counts)."""
+    try:
+        with path.open("rb") as f:
+            f.readline()
+            rows = 0
+            previous = b"\n"
+            while block := f.read(BLOCK_BYTES):
+                rows += block.count(b"\n") - (previous + block).count(b"\n\n")
+                previous = block[-1:]
+            return rows + (previous != b"\n")
+    except OSError as exc:
+        raise TimingCsvError(f"{path.name}: cannot read: {exc}") from exc
+
+
+def read_int_column(path: Path, name: str) -> Sequence[int]:
+    """One integer column (rows that do not parse skipped), for tools that need nothing else:
+    a small file is parsed line by line without importing numpy, a large one as read_columns does."""
+    header = read_header(path)
+    if name not in header:
+        raise TimingCsvError(f"{path.name}: not a timing CSV (missing column: {name})")
+    try:
+        if path.stat().st_size > SMALL_FILE_BYTES:
+            return memoryview(read_columns(path, [Column(name)])[name])
+        position = header.index(name)
+        values = array("q")
+        with path.open("rb") as f:
+            f.readline()
+            for line in f:
+                fields = line.split(b",")
+                if len(fields) > position:
+                    try:
+                        values.append(int(fields[position]))
+                    except (ValueError, OverflowError):
+                        continue
+        return values
+    except OSError as exc:
+        raise TimingCsvError(f"{path.name}: cannot read: {exc}") from exc
+
+
 def read_columns(path: Path, columns: list[Column]) -> TimingColumns:
     """The given columns of `path` as arrays (rows that do not parse skipped and counted)."""
+    import numpy as np
+
     header = read_header(path)
     missing = [c.name for c in columns if c.default is None and c.name not in header]
     if missing:
@@ -118,9 +167,13 @@ class _BlockParser:
         self.positions = positions
         self.needed = max(positions, default=-1) + 1
         self.skipped = 0
+        import numpy as np
+
         self._dtype = np.dtype([(f"c{i}", c.dtype) for i, c in enumerate(columns)])
 
     def parse_file(self, f: io.BufferedReader, bound: int) -> list[np.ndarray]:
+        import numpy as np
+
         out = [np.empty(bound, dtype=c.dtype) for c in self.columns]
         filled = 0
         carry = b""
@@ -139,6 +192,8 @@ class _BlockParser:
         return [a[:filled] for a in out]
 
     def _parse_into(self, data: bytes, out: list[np.ndarray], filled: int) -> int:
+        import numpy as np
+
         text = data.decode("utf-8", "replace")
         if not text.strip():
             return filled
