@@ -16,11 +16,10 @@ from typing import Any
 
 from camera_core.recording.convert import convert_file
 from camera_core.recording.remux import RemuxError, mp4_pts_us
-from camera_core.recording.segment import file_entry
 from camera_core.recovery.repair import FileRepair, repair_pair
 from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.session import MANIFEST_NAME
-from camera_core.util.files import write_json_atomic
+from camera_core.util.files import sha256_file, write_json_atomic
 from camera_core.util.timing_csv import Column, count_rows, read_columns
 from camera_core.verify import timing_csv_of
 
@@ -38,6 +37,12 @@ ENTRY_COLUMNS = [
     Column("write_time_unix", "float64"),
     Column("frame_duration_us", "float64", default=0.0),
 ]
+
+
+def file_entry(path: Path) -> dict[str, Any]:
+    """A manifest file entry, as the recorder writes it (recording/segment.py), without importing
+    the recorder (OpenCV and the encoder are not needed to repair files)."""
+    return {"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def load_manifest(folder: Path) -> dict[str, Any]:
