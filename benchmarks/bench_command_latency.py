@@ -75,6 +75,12 @@ def main() -> int:
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="another config key for the slave"
     )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        help="checkout whose main_camera.py runs as the slave (e.g. an export of another commit, to compare designs)",
+    )
     args = parser.parse_args()
     status_line = b'{"command":"get_status","id":1}\n'
 
@@ -85,7 +91,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as out:
         argv = [
-            sys.executable, str(ROOT / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "2",
+            sys.executable, str(args.root / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "2",
             "--resolution", "0", "--target-fps", "30", "--no-mp4", "--output-dir", out,
         ]  # fmt: skip
         lines = [f"slave_switch_interval_ms = {args.switch_interval_ms}"] if args.switch_interval_ms is not None else []
@@ -112,6 +118,7 @@ def main() -> int:
     cams = status["data"]["cameras"]  # type: ignore[index]
     width, height = cams[0]["resolution"]
     print(f"get_status round trip over the slave's stdin/stdout ({len(cams)} sim cameras, {width}x{height}@30)")
+    print(f"slave: {args.root}")
     print(summary("bare pipe echo, idle machine", bare_idle))
     print(summary("slave idle", idle))
     print(summary("bare pipe echo, slave recording", bare_busy))
