@@ -12,6 +12,10 @@ from camera_core.report.load import SessionData
 from camera_core.report.model import matched_offsets
 
 HISTOGRAM_BINS = 60
+#: Most points a plotted line keeps: a longer series is kept as its per-bucket minimum and maximum
+#: (the same picture at 1000 pixels across; a 10-hour recording's million points would cost
+#: seconds and hundreds of MB to draw).
+MAX_LINE_POINTS = 4000
 
 
 @dataclass(slots=True)
@@ -25,7 +29,7 @@ class IntervalSeries:
     nominal_ms: float
     t_s: np.ndarray  #: wall-clock time of each interval's end frame since the session's first frame
     interval_ms: np.ndarray
-    frame_numbers: np.ndarray  #: frame number of each interval's end frame
+    frame_numbers: np.ndarray  #: frame number of each interval's end frame (of each point once thinned)
     drop_frames: np.ndarray  #: frame numbers that follow a gap
     drop_counts: np.ndarray  #: sensor frames lost before each of them
     drop_t_s: np.ndarray
@@ -127,12 +131,45 @@ def offset_series(data: SessionData, start_ns: int) -> list[OffsetSeries]:
     return out
 
 
+def envelope_buckets(size: int, points: int = MAX_LINE_POINTS) -> np.ndarray | None:
+    """First sample of each bucket when `size` samples are more than `points`, else None."""
+    if size <= points:
+        return None
+    return np.linspace(0, size, points // 2, endpoint=False).astype(np.intp)
+
+
+def envelope(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per bucket its minimum then its maximum, so every spike still shows."""
+    return np.column_stack((np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts))).ravel()
+
+
+def thinned(s: IntervalSeries) -> IntervalSeries:
+    """The series with at most MAX_LINE_POINTS plotted points (drop marks all kept)."""
+    starts = envelope_buckets(s.interval_ms.size)
+    if starts is None:
+        return s
+    s.t_s = np.repeat(s.t_s[starts], 2)
+    s.frame_numbers = np.repeat(s.frame_numbers[starts], 2)
+    s.interval_ms = envelope(s.interval_ms, starts)
+    return s
+
+
+def thinned_offsets(o: OffsetSeries) -> OffsetSeries:
+    starts = envelope_buckets(o.offset_ms.size)
+    if starts is None:
+        return o
+    return OffsetSeries(o.label, np.repeat(o.t_s[starts], 2), envelope(o.offset_ms, starts))
+
+
 def figure_data(data: SessionData) -> FigureData:
+    """What the figure plots; the histogram counts every interval, the lines are thinned."""
     start = _session_start_ns(data)
     series = interval_series(data, start)
+    counts = histogram(series)
+    series = [thinned(s) for s in series]
     return FigureData(
         title=f"Frame timing: {data.directory.name}",
         intervals=series,
-        histogram=histogram(series),
-        offsets=offset_series(data, start),
+        histogram=counts,
+        offsets=[thinned_offsets(o) for o in offset_series(data, start)],
     )
