@@ -79,7 +79,8 @@ def main() -> int:
         "--root",
         type=Path,
         default=ROOT,
-        help="checkout whose main_camera.py runs as the slave (e.g. an export of another commit, to compare designs)",
+        help="checkout whose main_camera.py runs as the slave (e.g. an export of another commit), or a script "
+        "to run instead of it (a design probe such as benchmarks/niced_x264_slave.py)",
     )
     args = parser.parse_args()
     status_line = b'{"command":"get_status","id":1}\n'
@@ -91,7 +92,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as out:
         argv = [
-            sys.executable, str(args.root / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "2",
+            sys.executable, str(args.root if args.root.is_file() else args.root / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "2",
             "--resolution", "0", "--target-fps", "30", "--no-mp4", "--output-dir", out,
         ]  # fmt: skip
         lines = [f"slave_switch_interval_ms = {args.switch_interval_ms}"] if args.switch_interval_ms is not None else []
