@@ -110,11 +110,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--resolution", type=int, default=0)
+    parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose main_camera.py runs as the slave")
     args = parser.parse_args()
     settings = Settings(camera_backend="sim", resolution_preset=args.resolution)
     with tempfile.TemporaryDirectory() as out:
         argv = [
-            sys.executable, str(ROOT / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "1",
+            sys.executable, str(args.root / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "1",
             "--resolution", str(args.resolution), "--target-fps", "30", "--output-dir", out,
         ]  # fmt: skip
         slave = Slave(argv)
@@ -134,7 +135,7 @@ def main() -> None:
         slave.proc.wait(30)
     w, h = settings.frame_size
     o, b = statistics.median(ours), statistics.median(bares)
-    print(f"preview stream of a {w}x{h}@30 sim camera at {preset_size(settings.preview_preset)} (medians)")
+    print(f"preview stream of a {w}x{h}@30 sim camera at {preset_size(settings.preview_preset)} (medians), {args.root}")
     print(f"camera_core: {o:.3f} ms CPU per preview frame (target <= 0.7); bare: {b:.3f} ms; ratio {o / b:.2f}")
 
 
