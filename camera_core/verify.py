@@ -12,7 +12,7 @@ import av
 
 from camera_core.recording.timing_log import timing_csv_of
 from camera_core.sources.framecode import read_code
-from camera_core.util.timing_csv import Column, read_columns
+from camera_core.util.timing_csv import Column, TimingCsvError, read_columns
 
 
 @dataclass(slots=True)
@@ -73,7 +73,11 @@ def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: 
     `check_codes` needs frames that carry a frame code (sim source, test fake)."""
     csv_path = csv_path or timing_csv_of(video)
     report = VerifyReport(video.name)
-    table = read_columns(csv_path, VERIFY_COLUMNS)
+    try:
+        table = read_columns(csv_path, VERIFY_COLUMNS)
+    except TimingCsvError as exc:
+        report.problems.append(f"timing CSV unreadable: {exc}")
+        return report
     numbers, drops, pts = (memoryview(table[c.name]) for c in VERIFY_COLUMNS)
     report.rows = table.rows
     previous_code = 0

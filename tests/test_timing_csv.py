@@ -124,3 +124,32 @@ def test_import_camera_core_loads_neither_opencv_nor_pyav() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok ")
+
+
+def write_clip(path: Path, frames: int) -> None:
+    from camera_core.recording.h264 import H264Encoder, H264Params
+
+    encoder = H264Encoder(H264Params(64, 48, 30.0, keyframe_interval=10, threads=1))
+    image = np.full((72, 64), 128, np.uint8)
+    with path.open("wb") as f:
+        for _ in range(frames):
+            f.writelines(encoder.encode(image, "I420"))
+        f.writelines(encoder.flush())
+
+
+def test_verify_and_recover_name_an_empty_timing_csv_instead_of_failing(tmp_path: Path) -> None:
+    from camera_core.recovery.tool import recover_session
+    from camera_core.verify import verify_recording
+
+    video = tmp_path / "cam0_64x48_30.0fps_20261201_050115.h264"
+    write_clip(video, 5)
+    csv_path = tmp_path / "cam0_64x48_30.0fps_20261201_050115_frame_timing.csv"
+    csv_path.write_bytes(b"")  # killed before the header was written
+    report = verify_recording(video, check_codes=False)
+    assert not report.ok
+    assert report.problems == [
+        "timing CSV unreadable: cam0_64x48_30.0fps_20261201_050115_frame_timing.csv: empty file (no header line)"
+    ]
+    recovered = recover_session(tmp_path, mp4=False)
+    assert recovered["failures"] == []
+    assert [f["frames"] for f in recovered["files"]] == [0]  # no row, so no frame can be kept

@@ -20,7 +20,7 @@ from camera_core.recovery.repair import FileRepair, repair_pair
 from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.session import MANIFEST_NAME
 from camera_core.util.files import sha256_file, write_json_atomic
-from camera_core.util.timing_csv import Column, count_rows, read_columns
+from camera_core.util.timing_csv import Column, TimingCsvError, count_rows, read_columns
 from camera_core.verify import timing_csv_of
 
 #: cam{N}_{W}x{H}_{FPS}fps_{STAMP}[_segNNNN]
@@ -82,7 +82,10 @@ def settle_mp4(h264: Path, log: list[str]) -> bool:
 def segment_entry(video: Path, index: int, previous: dict[str, Any] | None) -> dict[str, Any]:
     """A manifest segment entry built from the files (as the recorder writes it)."""
     csv_path = timing_csv_of(video)
-    table = read_columns(csv_path, ENTRY_COLUMNS) if csv_path.exists() else None
+    try:
+        table = read_columns(csv_path, ENTRY_COLUMNS) if csv_path.exists() else None
+    except TimingCsvError:  # empty (killed before its header) or not a timing CSV: no frame times
+        table = None
     rows = table.rows if table is not None else 0
     col = table.values if table is not None and rows else {}
     named = STEM_RE.match(video.stem)
