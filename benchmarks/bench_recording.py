@@ -22,20 +22,21 @@ from camera_core.sources.sim import SimTexture
 from camera_core.system import CameraSystem, default_recorder
 
 
-def bare_pyav(settings: Settings, frames: int, out: Path) -> float:
-    """Render the sim frames and encode them with the same encoder settings; frames per second."""
+def bare_pyav(settings: Settings, frames: int, out: Path) -> tuple[float, float]:
+    """Render the sim frames and encode them with the same encoder settings; (frames per second,
+    process CPU ms per frame: every thread, libx264's included)."""
     width, height = settings.frame_size
     texture = SimTexture(width, height, settings.sim_seed)
     params = default_recorder_params(settings)
     encoder = H264Encoder(params)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with out.open("wb") as f:
         for i in range(frames):
             for packet in encoder.encode(texture.render(i), "I420"):
                 f.write(packet)
         for packet in encoder.flush():
             f.write(packet)
-    return frames / (time.perf_counter() - start)
+    return frames / (time.perf_counter() - start), (time.process_time() - cpu) * 1e3 / frames
 
 
 def default_recorder_params(settings: Settings) -> H264Params:
@@ -45,46 +46,57 @@ def default_recorder_params(settings: Settings) -> H264Params:
     return default_recorder(source, settings, clock=None).params  # type: ignore[arg-type]
 
 
-def pipeline(settings: Settings, frames: int) -> tuple[float, int]:
-    """Record `frames` frames through CameraSystem; frames per second from start to finalized files."""
+def pipeline(settings: Settings, frames: int) -> tuple[float, int, float]:
+    """Record `frames` frames through CameraSystem; frames per second from start to finalized
+    files, encoder overflows, process CPU ms per recorded frame over the same span."""
     with CameraSystem(settings) as system:
         cam = system.cameras[0]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         system.start_recording()
         version = 0
         while int(cam.recorder.stats()["frames_recorded"]) < frames:
             version, _ = cam.latest.wait_newer(version, 5.0)
         result = system.stop_recording()[0]
-        elapsed = time.perf_counter() - start
-    return result.frames / elapsed, result.encoder_overflows
+        elapsed, cpu_ms = time.perf_counter() - start, (time.process_time() - cpu) * 1e3
+    return result.frames / elapsed, result.encoder_overflows, cpu_ms / result.frames
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--preset", type=int, default=0, help="resolution preset (0: 1456x1088, 5: 640x480)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             camera_backend="sim",
             sim_cameras=1,
             sim_realtime=False,
-            resolution_preset=0,
+            resolution_preset=args.preset,
             show_preview=False,
             output_dir=tmp,
             log_level="warning",
         )
-        bare, ours = [], []
+        bare, ours, bare_cpu, ours_cpu = [], [], [], []
         for r in range(args.rounds):
-            bare.append(bare_pyav(settings, args.frames, Path(tmp) / f"bare{r}.h264"))
-            fps, overflows = pipeline(settings, args.frames)
+            fps, cpu = bare_pyav(settings, args.frames, Path(tmp) / f"bare{r}.h264")
+            bare.append(fps)
+            bare_cpu.append(cpu)
+            fps, overflows, cpu = pipeline(settings, args.frames)
             ours.append(fps)
-            print(f"round {r + 1}: bare PyAV {bare[-1]:6.1f} fps   camera_core {fps:6.1f} fps   overflows {overflows}")
+            ours_cpu.append(cpu)
+            print(
+                f"round {r + 1}: bare PyAV {bare[-1]:6.1f} fps {bare_cpu[-1]:.3f} ms CPU/frame   "
+                f"camera_core {fps:6.1f} fps {cpu:.3f} ms CPU/frame   overflows {overflows}"
+            )
     b, o = statistics.median(bare), statistics.median(ours)
-    print(f"1456x1088 {settings.h264_preset}, {args.frames} frames x {args.rounds} rounds (medians)")
-    print(f"bare PyAV (render + encode + write): {b:.1f} fps")
-    print(f"camera_core pipeline (recording on): {o:.1f} fps")
-    print(f"ratio camera_core / bare: {o / b:.3f}  (target >= 0.9)")
+    w, h = settings.frame_size
+    print(f"{w}x{h} {settings.h264_preset}, {args.frames} frames x {args.rounds} rounds (medians)")
+    print(f"bare PyAV (render + encode + write): {b:.1f} fps, {statistics.median(bare_cpu):.3f} ms CPU per frame")
+    print(f"camera_core pipeline (recording on): {o:.1f} fps, {statistics.median(ours_cpu):.3f} ms CPU per frame")
+    print(f"ratio camera_core / bare: {o / b:.3f} fps (target >= 0.9)")
+    ratios = [a / c for a, c in zip(ours_cpu, bare_cpu, strict=True)]
+    print(f"CPU per frame camera_core / bare: {statistics.median(ratios):.3f} (per-round pairs; target <= 1.05)")
 
 
 if __name__ == "__main__":

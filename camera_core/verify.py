@@ -4,13 +4,15 @@ the test fake) step by exactly 1 + dropped_since_last, and MP4 pts equal the row
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
 
-from camera_core.recording.timing_log import read_timing_csv, timing_csv_of
+from camera_core.recording.timing_log import timing_csv_of
 from camera_core.sources.framecode import read_code
+from camera_core.util.timing_csv import Column, TimingCsvError, read_columns
 
 
 @dataclass(slots=True)
@@ -43,9 +45,8 @@ class VerifyReport:
         }
 
 
-def decode_frames(video: Path, *, codes: bool = True) -> list[DecodedFrame]:
-    """Every frame of a .h264 or .mp4, with its frame code and (MP4) pts in µs."""
-    out: list[DecodedFrame] = []
+def iter_frames(video: Path, *, codes: bool = True) -> Iterator[DecodedFrame]:
+    """Every frame of a .h264 or .mp4 as it is decoded, with its frame code and (MP4) pts in µs."""
     fmt = "h264" if video.suffix == ".h264" else None
     with av.open(str(video), format=fmt) as container:
         stream = container.streams.video[0]
@@ -54,34 +55,53 @@ def decode_frames(video: Path, *, codes: bool = True) -> list[DecodedFrame]:
             pts = None
             if fmt is None and frame.pts is not None and frame.time_base is not None:
                 pts = round(frame.pts * frame.time_base * 1_000_000)
-            out.append(DecodedFrame(i, code, pts))
-    return out
+            yield DecodedFrame(i, code, pts)
+
+
+def decode_frames(video: Path, *, codes: bool = True) -> list[DecodedFrame]:
+    """Every frame of a .h264 or .mp4, with its frame code and (MP4) pts in µs."""
+    return list(iter_frames(video, codes=codes))
+
+
+#: The timing columns the check reads (only these: a 10-hour CSV stays a few arrays).
+VERIFY_COLUMNS = [Column("frame_number"), Column("dropped_since_last"), Column("pts_us")]
+MAX_PROBLEMS = 20
 
 
 def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: bool = True) -> VerifyReport:
-    """Decode `video` and compare it with its timing rows. `check_codes` needs frames that carry a
-    frame code (sim source, test fake)."""
+    """Decode `video` and compare it with its timing rows, frame by frame as it decodes.
+    `check_codes` needs frames that carry a frame code (sim source, test fake)."""
     csv_path = csv_path or timing_csv_of(video)
     report = VerifyReport(video.name)
-    rows = read_timing_csv(csv_path)
-    frames = decode_frames(video, codes=check_codes)
-    report.frames, report.rows = len(frames), len(rows)
-    if report.frames != report.rows:
-        report.problems.append(f"{report.frames} frames in the video but {report.rows} timing rows")
-    for i, (frame, row) in enumerate(zip(frames, rows, strict=False)):
-        if int(row["frame_number"]) != i:
-            report.problems.append(f"row {i} has frame_number {row['frame_number']}")
-        dropped = int(row["dropped_since_last"])
+    try:
+        table = read_columns(csv_path, VERIFY_COLUMNS)
+    except TimingCsvError as exc:
+        report.problems.append(f"timing CSV unreadable: {exc}")
+        return report
+    numbers, drops, pts = (memoryview(table[c.name]) for c in VERIFY_COLUMNS)
+    report.rows = table.rows
+    previous_code = 0
+    comparing = True
+    for i, frame in enumerate(iter_frames(video, codes=check_codes)):
+        report.frames = i + 1
+        if not comparing or i >= report.rows:
+            continue
+        if numbers[i] != i:
+            report.problems.append(f"row {i} has frame_number {numbers[i]}")
+        dropped = drops[i]
         report.drops_reported += dropped
-        if check_codes and i > 0 and frame.code - frames[i - 1].code != 1 + dropped:
+        if check_codes and i > 0 and frame.code - previous_code != 1 + dropped:
             report.problems.append(
-                f"frame {i}: frame code went {frames[i - 1].code} -> {frame.code} but the row says {dropped} dropped"
+                f"frame {i}: frame code went {previous_code} -> {frame.code} but the row says {dropped} dropped"
             )
-        if frame.pts_us is not None and abs(frame.pts_us - int(row["pts_us"])) > 1:
-            report.problems.append(f"frame {i}: pts {frame.pts_us} µs but the row says {row['pts_us']} µs")
-        if len(report.problems) > 20:
+        previous_code = frame.code
+        if frame.pts_us is not None and abs(frame.pts_us - pts[i]) > 1:
+            report.problems.append(f"frame {i}: pts {frame.pts_us} µs but the row says {pts[i]} µs")
+        if len(report.problems) > MAX_PROBLEMS:
             report.problems.append("... (more problems not listed)")
-            break
+            comparing = False
+    if report.frames != report.rows:
+        report.problems.insert(0, f"{report.frames} frames in the video but {report.rows} timing rows")
     return report
 
 

@@ -1,6 +1,7 @@
-"""Preview streaming: one thread per streamed camera turns rendered preview frames into
-`preview_frame` lines (simplejpeg, base64) at up to `preview_stream_fps`. It encodes only when the
-master has taken the previous frame, so a slow master costs neither CPU nor capture."""
+"""Preview streaming: one thread per streamed camera renders the newest captured frame (preview
+size, overlays) and turns it into a `preview_frame` line (simplejpeg, base64) at up to
+`preview_stream_fps`. It renders and encodes only when the master has taken the previous frame, so a
+slow master costs neither CPU nor capture."""
 
 from __future__ import annotations
 
@@ -36,35 +37,40 @@ class PreviewStream:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        cam_id = self.camera.camera_id
+        """Takes the newest captured frame and renders, encodes and queues it in this one thread:
+        a hop through the processor loop and its render thread would cost more CPU (thread
+        wake-ups, GIL hand-offs) than the rendering itself (benchmarks/bench_preview.py)."""
+        camera = self.camera
+        cam_id = camera.camera_id
         try:
-            with self.camera.preview_user() as slot:
-                version = slot.version
-                next_due = 0.0
-                while not self._stopping.is_set():
-                    version, frame = slot.wait_newer(version, timeout=0.25)
-                    if frame is None or self._stopping.is_set():
-                        continue
-                    now = time.monotonic()
-                    if now < next_due:
-                        continue
-                    # Allow half a period of slack so a 30 fps source is not thinned by timer jitter.
-                    next_due = max(next_due + self.period, now - self.period / 2)
-                    if self.writer.preview_pending(cam_id):
-                        self.writer.count_preview_skip(cam_id)
-                        continue
-                    jpeg = encode_jpeg(frame.image, "BGR", self.quality)
-                    height, width = frame.image.shape[:2]
-                    message = preview_message(
-                        cam_id,
-                        frame.frame_number,
-                        frame.sensor_timestamp_ns,
-                        width,
-                        height,
-                        base64.b64encode(jpeg).decode("ascii"),
-                    )
-                    if not self._stopping.is_set():
-                        self.writer.put_preview(cam_id, encode_line(message))
+            version = camera.latest.version
+            next_due = 0.0
+            while not self._stopping.is_set():
+                version, frame = camera.latest.wait_newer(version, timeout=0.25)
+                if frame is None or self._stopping.is_set():
+                    continue
+                now = time.monotonic()
+                if now < next_due:
+                    continue
+                # Allow half a period of slack so a 30 fps source is not thinned by timer jitter.
+                next_due = max(next_due + self.period, now - self.period / 2)
+                if self.writer.preview_pending(cam_id):
+                    self.writer.count_preview_skip(cam_id)
+                    continue
+                preview = camera.render_preview(frame, version - 1)
+                del frame  # the capture buffer goes back to its pool
+                jpeg = encode_jpeg(preview.image, "BGR", self.quality)
+                height, width = preview.image.shape[:2]
+                message = preview_message(
+                    cam_id,
+                    preview.frame_number,
+                    preview.sensor_timestamp_ns,
+                    width,
+                    height,
+                    base64.b64encode(jpeg).decode("ascii"),
+                )
+                if not self._stopping.is_set():
+                    self.writer.put_preview(cam_id, encode_line(message))
         except Exception:
             log.exception("cam%d: preview streaming failed", cam_id)
 

@@ -8,14 +8,18 @@ import sys
 from pathlib import Path
 
 from camera_core.recording.remux import RemuxError, remux_to_mp4
-from camera_core.recording.timing_log import read_timing_csv, timing_csv_of
+from camera_core.recording.timing_log import timing_csv_of
+from camera_core.util.timing_csv import TimingCsvError, read_int_column
 
 
 def convert_file(h264: Path, keep: bool = False) -> Path:
     csv_path = timing_csv_of(h264)
     if not csv_path.exists():
         raise RemuxError(f"{h264.name}: no timing CSV {csv_path.name}; the frame times are unknown")
-    pts = [int(row["pts_us"]) for row in read_timing_csv(csv_path)]
+    try:
+        pts = read_int_column(csv_path, "pts_us")
+    except TimingCsvError as exc:
+        raise RemuxError(str(exc)) from exc
     mp4 = h264.with_suffix(".mp4")
     remux_to_mp4(h264, pts, mp4)
     if not keep:

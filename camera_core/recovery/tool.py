@@ -17,12 +17,11 @@ from typing import Any
 
 from camera_core.recording.convert import convert_file
 from camera_core.recording.remux import RemuxError, mp4_pts_us
-from camera_core.recording.segment import file_entry
-from camera_core.recording.timing_log import read_timing_csv
 from camera_core.recovery.repair import FileRepair, repair_pair
 from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.session import MANIFEST_NAME
-from camera_core.util.files import write_json_atomic
+from camera_core.util.files import sha256_file, write_json_atomic
+from camera_core.util.timing_csv import Column, TimingCsvError, count_rows, read_columns
 from camera_core.verify import timing_csv_of
 
 #: cam{N}_{W}x{H}_{FPS}fps_{STAMP}[_segNNNN]
@@ -30,6 +29,21 @@ STEM_RE = re.compile(
     r"^(?P<take>cam(?P<cam>\d+)_(?P<w>\d+)x(?P<h>\d+)_(?P<fps>[\d.]+)fps_(?P<stamp>\d{8}_\d{6}(?:_\d+)?))"
     r"(?:_seg(?P<seg>\d{4}))?$"
 )
+
+#: The timing columns a rebuilt manifest entry needs (read as arrays: a 10-hour CSV stays small).
+ENTRY_COLUMNS = [
+    Column("sensor_timestamp_ns"),
+    Column("dropped_since_last"),
+    Column("wall_clock_ns"),
+    Column("write_time_unix", "float64"),
+    Column("frame_duration_us", "float64", default=0.0),
+]
+
+
+def file_entry(path: Path) -> dict[str, Any]:
+    """A manifest file entry, as the recorder writes it (recording/segment.py), without importing
+    the recorder (OpenCV and the encoder are not needed to repair files)."""
+    return {"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def session_file(folder: Path, path: Path) -> bool:
@@ -75,7 +89,7 @@ def settle_mp4(h264: Path, log: list[str], foreign: set[Path]) -> bool:
     if not mp4.exists() or mp4 in foreign:
         return False
     csv_path = timing_csv_of(h264)
-    rows = len(read_timing_csv(csv_path)) if csv_path.exists() else -1
+    rows = count_rows(csv_path) if csv_path.exists() else -1
     try:
         frames = len(mp4_pts_us(mp4))
     except Exception:
@@ -92,16 +106,21 @@ def settle_mp4(h264: Path, log: list[str], foreign: set[Path]) -> bool:
 def segment_entry(video: Path, index: int, previous: dict[str, Any] | None) -> dict[str, Any]:
     """A manifest segment entry built from the files (as the recorder writes it)."""
     csv_path = timing_csv_of(video)
-    rows = read_timing_csv(csv_path) if csv_path.exists() else []
-    first, last = (rows[0], rows[-1]) if rows else ({}, {})
+    try:
+        table = read_columns(csv_path, ENTRY_COLUMNS) if csv_path.exists() else None
+    except TimingCsvError:  # empty (killed before its header) or not a timing CSV: no frame times
+        table = None
+    rows = table.rows if table is not None else 0
+    col = table.values if table is not None and rows else {}
     named = STEM_RE.match(video.stem)
     fps = float(named.group("fps")) if named else 0.0
-    first_ns = int(first["sensor_timestamp_ns"]) if rows else None
-    last_ns = int(last["sensor_timestamp_ns"]) if rows else None
+    first_ns = int(col["sensor_timestamp_ns"][0]) if rows else None
+    last_ns = int(col["sensor_timestamp_ns"][-1]) if rows else None
     reason = "start"
     if index > 1:
         reason = "camera_restart"
-        prev_ns, period = (previous or {}).get("last_sensor_timestamp_ns"), float(first.get("frame_duration_us") or 0)
+        prev_ns = (previous or {}).get("last_sensor_timestamp_ns")
+        period = float(col["frame_duration_us"][0]) if rows else 0.0
         if prev_ns is not None and first_ns is not None and 0 < first_ns - prev_ns < 10 * period * 1000:
             reason = "time"
     duration = (last_ns - first_ns) / 1e9 + (1.0 / fps if fps else 0.0) if rows else 0.0  # type: ignore[operator]
@@ -111,15 +130,15 @@ def segment_entry(video: Path, index: int, previous: dict[str, Any] | None) -> d
         "timing_csv": csv_path.name if csv_path.exists() else None,
         "container": video.suffix.lstrip("."),
         "split_reason": reason,
-        "frames": len(rows),
-        "hardware_drops": sum(int(r["dropped_since_last"]) for r in rows),
+        "frames": rows,
+        "hardware_drops": int(col["dropped_since_last"].sum()) if rows else 0,
         "first_sensor_timestamp_ns": first_ns,
         "last_sensor_timestamp_ns": last_ns,
-        "first_wall_clock_ns": int(first["wall_clock_ns"]) if rows else None,
+        "first_wall_clock_ns": int(col["wall_clock_ns"][0]) if rows else None,
         "duration_s": round(duration, 6),
         "files": [file_entry(p) for p in (video, csv_path) if p.exists()],
         "errors": [],
-        "_write_times": (float(first["write_time_unix"]), float(last["write_time_unix"])) if rows else None,
+        "_write_times": (float(col["write_time_unix"][0]), float(col["write_time_unix"][-1])) if rows else None,
     }
 
 

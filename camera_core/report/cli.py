@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from camera_core.report.figure import FIGURE_NAME, FigureUnavailable, write_figure
-from camera_core.report.figure_data import figure_data
+from camera_core.report.figure_data import FigureData, figure_data
 from camera_core.report.jsonout import format_json
-from camera_core.report.load import ReportInputError, SessionData
+from camera_core.report.load import ReportInputError
 from camera_core.report.model import report_for
 from camera_core.report.text import LEGEND, format_text
 from camera_core.report.thresholds import Thresholds, violations
@@ -58,9 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _figure(data: SessionData, path: Path) -> tuple[str | None, str | None]:
+def _figure(data: FigureData, path: Path) -> tuple[str | None, str | None]:
     try:
-        return str(write_figure(figure_data(data), path)), None
+        return str(write_figure(data, path)), None
     except FigureUnavailable as exc:
         return None, str(exc)
     except OSError as exc:
@@ -76,7 +76,11 @@ def main(argv: list[str]) -> int:
         print(f"report: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     over = violations(report, limits)
-    figure, figure_error = (None, None) if args.no_figure else _figure(data, args.figure or args.session / FIGURE_NAME)
+    plotted = None if args.no_figure else figure_data(data)
+    del data  # a long session's arrays: the figure needs only what it plots
+    figure, figure_error = (
+        (None, None) if plotted is None else _figure(plotted, args.figure or args.session / FIGURE_NAME)
+    )
     if args.json:
         print(format_json(report, limits, over, figure, figure_error))
     else:

@@ -12,6 +12,10 @@ from camera_core.report.load import SessionData
 from camera_core.report.model import matched_offsets
 
 HISTOGRAM_BINS = 60
+#: Most points a plotted line keeps: a longer series is kept as its per-bucket minimum and maximum
+#: (the same picture at 1000 pixels across; a 10-hour recording's million points would cost
+#: seconds and hundreds of MB to draw).
+MAX_LINE_POINTS = 4000
 
 
 @dataclass(slots=True)
@@ -25,7 +29,7 @@ class IntervalSeries:
     nominal_ms: float
     t_s: np.ndarray  #: wall-clock time of each interval's end frame since the session's first frame
     interval_ms: np.ndarray
-    frame_numbers: np.ndarray  #: frame number of each interval's end frame
+    frame_numbers: np.ndarray  #: frame number of each interval's end frame (of each point once thinned)
     drop_frames: np.ndarray  #: frame numbers that follow a gap
     drop_counts: np.ndarray  #: sensor frames lost before each of them
     drop_t_s: np.ndarray
@@ -92,16 +96,22 @@ def histogram(series: list[IntervalSeries]) -> Histogram:
     """Shared bins over the intervals that follow no drop; drop gaps are counted as left out."""
     if not series:
         return Histogram(np.zeros(0), {}, {})
-    regular = {s.label: s.interval_ms[~np.isin(s.frame_numbers, s.drop_frames)] for s in series}
-    kept = [v for v in regular.values() if v.size]
+    ranges = [_regular_range(s) for s in series]
+    kept = [r for r in ranges if r is not None]
     if not kept:
-        kept = [s.interval_ms for s in series]
-    low, high = min(float(v.min()) for v in kept), max(float(v.max()) for v in kept)
+        kept = [(float(s.interval_ms.min()), float(s.interval_ms.max())) for s in series]
+    low, high = min(r[0] for r in kept), max(r[1] for r in kept)
     margin = max((high - low) * 0.05, 0.005)
     edges = np.linspace(low - margin, high + margin, HISTOGRAM_BINS + 1)
     counts = {s.label: np.histogram(s.interval_ms, bins=edges)[0] for s in series}
     left_out = {s.label: int(((s.interval_ms < edges[0]) | (s.interval_ms > edges[-1])).sum()) for s in series}
     return Histogram(edges, counts, left_out)
+
+
+def _regular_range(s: IntervalSeries) -> tuple[float, float] | None:
+    """Smallest and largest interval that follows no drop; None when every one follows a drop."""
+    regular = s.interval_ms[~np.isin(s.frame_numbers, s.drop_frames)]
+    return (float(regular.min()), float(regular.max())) if regular.size else None
 
 
 def offset_series(data: SessionData, start_ns: int) -> list[OffsetSeries]:
@@ -121,12 +131,45 @@ def offset_series(data: SessionData, start_ns: int) -> list[OffsetSeries]:
     return out
 
 
+def envelope_buckets(size: int, points: int = MAX_LINE_POINTS) -> np.ndarray | None:
+    """First sample of each bucket when `size` samples are more than `points`, else None."""
+    if size <= points:
+        return None
+    return np.linspace(0, size, points // 2, endpoint=False).astype(np.intp)
+
+
+def envelope(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per bucket its minimum then its maximum, so every spike still shows."""
+    return np.column_stack((np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts))).ravel()
+
+
+def thinned(s: IntervalSeries) -> IntervalSeries:
+    """The series with at most MAX_LINE_POINTS plotted points (drop marks all kept)."""
+    starts = envelope_buckets(s.interval_ms.size)
+    if starts is None:
+        return s
+    s.t_s = np.repeat(s.t_s[starts], 2)
+    s.frame_numbers = np.repeat(s.frame_numbers[starts], 2)
+    s.interval_ms = envelope(s.interval_ms, starts)
+    return s
+
+
+def thinned_offsets(o: OffsetSeries) -> OffsetSeries:
+    starts = envelope_buckets(o.offset_ms.size)
+    if starts is None:
+        return o
+    return OffsetSeries(o.label, np.repeat(o.t_s[starts], 2), envelope(o.offset_ms, starts))
+
+
 def figure_data(data: SessionData) -> FigureData:
+    """What the figure plots; the histogram counts every interval, the lines are thinned."""
     start = _session_start_ns(data)
     series = interval_series(data, start)
+    counts = histogram(series)
+    series = [thinned(s) for s in series]
     return FigureData(
         title=f"Frame timing: {data.directory.name}",
         intervals=series,
-        histogram=histogram(series),
-        offsets=offset_series(data, start),
+        histogram=counts,
+        offsets=[thinned_offsets(o) for o in offset_series(data, start)],
     )

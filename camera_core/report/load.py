@@ -3,7 +3,6 @@ segment using manifest.json where it names them, else the file names."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -15,8 +14,10 @@ import numpy as np
 from camera_core.recording.timing_log import TIMING_CSV_SUFFIX
 from camera_core.session import MANIFEST_NAME
 from camera_core.timing import drops_between
+from camera_core.util.timing_csv import Column, TimingCsvError, read_columns
 
-REQUIRED_COLUMNS = ("frame_number", "sensor_timestamp_ns", "dropped_since_last")
+#: What an empty or missing wall_clock_ns reads as before it is replaced by the sensor time.
+_NO_WALL_CLOCK = np.iinfo(np.int64).min
 
 #: cam{N}_{W}x{H}_{FPS}fps_{YYYYMMDD_HHMMSS}[_n] then an optional segment number
 #: (`_seg3`, `_part3`, `_segment3` or three or more digits such as `_003`).
@@ -78,9 +79,13 @@ class Recording:
             if not seg.frames:
                 out.append(seg)
                 continue
-            dropped = seg.dropped.copy()
-            dropped[0] = 0 if prev is None else drops_between(int(seg.sensor_ns[0] - prev.sensor_ns[-1]), seg.period_ns)
-            out.append(replace(seg, dropped=dropped))
+            first = 0 if prev is None else drops_between(int(seg.sensor_ns[0] - prev.sensor_ns[-1]), seg.period_ns)
+            if seg.dropped[0] == first:
+                out.append(seg)
+            else:
+                dropped = seg.dropped.copy()
+                dropped[0] = first
+                out.append(replace(seg, dropped=dropped))
             prev = seg
         return out
 
@@ -133,34 +138,29 @@ class _FileInfo:
     fps: float | None
 
 
+#: The columns the report reads; a missing wall clock reads as the sensor time, a missing duration as 0.
+SERIES_COLUMNS = [
+    Column("frame_number", "int32"),
+    Column("sensor_timestamp_ns"),
+    Column("dropped_since_last", "int32"),
+    Column("wall_clock_ns", default=_NO_WALL_CLOCK),
+    Column("frame_duration_us", "float64", default=0.0),
+]
+
+
 def read_series(path: Path, info: _FileInfo) -> TimingSeries:
     """Parse one timing CSV; rows that do not parse (a line cut by a crash) are skipped and counted."""
+    columns = SERIES_COLUMNS if info.fps is None else SERIES_COLUMNS[:-1]  # durations only to find the rate
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            header = reader.fieldnames or []
-            missing = [c for c in REQUIRED_COLUMNS if c not in header]
-            if missing:
-                raise ReportInputError(f"{path.name}: not a timing CSV (missing columns: {', '.join(missing)})")
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ReportInputError(f"{path.name}: cannot read: {exc}") from exc
-    numbers, sensor, wall, dropped, durations = [], [], [], [], []
-    skipped = 0
-    for row in rows:
-        try:
-            n, s, d = int(row["frame_number"]), int(row["sensor_timestamp_ns"]), int(row["dropped_since_last"])
-            w = int(row["wall_clock_ns"]) if row.get("wall_clock_ns") else s
-            fd = float(row["frame_duration_us"]) if row.get("frame_duration_us") else 0.0
-        except (TypeError, ValueError):
-            skipped += 1
-            continue
-        numbers.append(n)
-        sensor.append(s)
-        wall.append(w)
-        dropped.append(d)
-        durations.append(fd)
-    fps = info.fps or _fps_from_data(sensor, durations)
+        table = read_columns(path, columns)
+    except TimingCsvError as exc:
+        raise ReportInputError(str(exc)) from exc
+    sensor = table["sensor_timestamp_ns"]
+    wall = table["wall_clock_ns"]
+    missing_wall = wall == _NO_WALL_CLOCK
+    if missing_wall.any():
+        wall[missing_wall] = sensor[missing_wall]
+    fps = info.fps or _fps_from_data(sensor, table["frame_duration_us"])
     return TimingSeries(
         camera_id=info.camera_id,
         take=info.take,
@@ -169,20 +169,20 @@ def read_series(path: Path, info: _FileInfo) -> TimingSeries:
         csv_name=path.name,
         video=info.video,
         target_fps=fps,
-        frame_number=np.asarray(numbers, dtype=np.int64),
-        sensor_ns=np.asarray(sensor, dtype=np.int64),
-        wall_ns=np.asarray(wall, dtype=np.int64),
-        dropped=np.asarray(dropped, dtype=np.int64),
-        skipped_rows=skipped,
+        frame_number=table["frame_number"],
+        sensor_ns=sensor,
+        wall_ns=wall,
+        dropped=table["dropped_since_last"],
+        skipped_rows=table.skipped_rows,
     )
 
 
-def _fps_from_data(sensor: list[int], durations: list[float]) -> float:
+def _fps_from_data(sensor: np.ndarray, durations: np.ndarray) -> float:
     """Target rate when neither the manifest nor the file name says: the frame duration, else the median interval."""
-    positive = [d for d in durations if d > 0]
-    if positive:
+    positive = durations[durations > 0]
+    if positive.size:
         return 1e6 / float(np.median(positive))
-    if len(sensor) >= 2:
+    if sensor.size >= 2:
         median = float(np.median(np.diff(sensor)))
         if median > 0:
             return 1e9 / median

@@ -44,12 +44,18 @@ class IntervalSummary:
 
 
 def fitted_period_ns(sensor_ns: np.ndarray, index: np.ndarray) -> float | None:
-    """The camera's real mean frame period: a straight-line fit of timestamp over frame index."""
+    """The camera's real mean frame period: a straight-line fit (least squares) of timestamp over
+    frame index, as the closed-form slope so a long recording needs no n-by-2 matrix."""
     if index.size < 2 or index[-1] == index[0]:
         return None
-    x = (index - index[0]).astype(np.float64)
-    y = (sensor_ns - sensor_ns[0]).astype(np.float64)
-    return float(np.polyfit(x, y, 1)[0])
+    return _slope((index - index[0]).astype(np.float64), (sensor_ns - sensor_ns[0]).astype(np.float64))
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of y over x, in closed form (x and y are centred in place: pass copies)."""
+    x -= x.mean()
+    y -= y.mean()
+    return float(np.dot(x, y) / np.dot(x, x))
 
 
 def interval_summary(sensor_ns: np.ndarray, dropped: np.ndarray, mean_period_ns: float) -> IntervalSummary | None:
@@ -89,16 +95,40 @@ class PairOffsets:
 def pair_offsets(a_wall: np.ndarray, a_index: np.ndarray, b_wall: np.ndarray, b_index: np.ndarray) -> PairOffsets:
     """Match frames of two cameras by sensor frame index (counted from each one's first recorded
     frame) and give B's wall-clock time minus A's for each match."""
-    common, ia, ib = np.intersect1d(a_index, b_index, assume_unique=True, return_indices=True)
-    del common
-    offset = b_wall[ib].astype(np.int64) - a_wall[ia].astype(np.int64)
-    t = (a_wall[ia] - a_wall[0]).astype(np.float64) / 1e9 if a_wall.size else np.zeros(0)
+    ia, ib = _matches(a_index, b_index)
+    offset = b_wall[ib].astype(np.int64)
+    offset -= a_wall[ia]
+    t = np.zeros(0)
+    if a_wall.size:
+        start = a_wall[ia]
+        start -= a_wall[0]
+        t = start.astype(np.float64)
+        del start
+        t /= 1e9
     return PairOffsets(t_s=t, offset_ns=offset, a_frames=ia, b_frames=ib)
+
+
+def _matches(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in `a` and in `b` of the values both hold. Frame indices only ever grow, so a
+    binary search of `b` finds them without sorting copies of both; any other input is intersected."""
+    if a.size == 0 or b.size == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    if not (_increasing(a) and _increasing(b)):
+        _, ia, ib = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+        return ia, ib
+    pos = np.searchsorted(b, a)
+    np.minimum(pos, b.size - 1, out=pos)
+    found = b[pos] == a
+    return np.flatnonzero(found), pos[found]
+
+
+def _increasing(values: np.ndarray) -> bool:
+    return bool((values[1:] > values[:-1]).all())
 
 
 def drift_ppm(offsets: PairOffsets) -> float | None:
     """Slope of the offset over time (µs per second = ppm): how fast the two clocks walk apart."""
     if offsets.t_s.size < 2 or offsets.t_s[-1] == offsets.t_s[0]:
         return None
-    slope_ns_per_s = float(np.polyfit(offsets.t_s, offsets.offset_ns.astype(np.float64), 1)[0])
+    slope_ns_per_s = _slope(offsets.t_s.copy(), offsets.offset_ns.astype(np.float64))
     return slope_ns_per_s / 1e3

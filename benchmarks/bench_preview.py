@@ -1,0 +1,143 @@
+"""CPU per streamed preview frame in slave mode, beside the same work done bare in one loop.
+
+camera_core: a slave with one paced sim camera (default 1456x1088@30, preview 320x240) runs
+--seconds with the preview stream off, then --seconds with it on while this process reads every
+`preview_frame` line; the slave's extra CPU (user + system from /proc) divided by the frames it
+sent is the cost of one preview frame, all threads and hand-offs included. Bare: one loop doing the
+same per-frame work on the same sim frames (resize plane by plane, the overlay text, JPEG,
+base64, the JSON line). Rounds alternate off/on/bare.
+
+    uv run python benchmarks/bench_preview.py [--seconds 10] [--rounds 3] [--resolution 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from camera_core.camera import scale_to
+from camera_core.config import Settings
+from camera_core.config.presets import preset_size
+from camera_core.overlay import OverlayStyle, draw_info_lines, draw_recording_dot
+from camera_core.snapshot import encode_jpeg
+from camera_core.sources.frame import Frame
+from camera_core.sources.sim import SimTexture
+
+ROOT = Path(__file__).resolve().parents[1]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class Slave:
+    """A slave process; a reader thread counts preview lines and hands other replies over."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.previews = 0
+        self.replies: list[dict[str, object]] = []
+        self._got = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            message = json.loads(line)
+            with self._got:
+                if message.get("status") == "preview_frame":
+                    self.previews += 1
+                else:
+                    self.replies.append(message)
+                    self._got.notify_all()
+
+    def request(self, command: dict[str, object], timeout: float = 30.0) -> dict[str, object]:
+        assert self.proc.stdin is not None
+        with self._got:
+            self.replies.clear()
+        self.proc.stdin.write(json.dumps(command).encode() + b"\n")
+        self.proc.stdin.flush()
+        with self._got:
+            if not self._got.wait_for(lambda: self.replies, timeout):
+                raise RuntimeError(f"no reply to {command}")
+            return self.replies[0]
+
+
+def measure_slave(slave: Slave, seconds: float, preview: bool) -> tuple[float, int]:
+    """(slave CPU seconds, preview frames) over `seconds` with the stream on or off."""
+    slave.request({"command": "toggle_preview", "camera_id": 0, "enabled": preview})
+    time.sleep(1.0)  # settle: the stream starts (or its last frame drains)
+    frames0, cpu0 = slave.previews, cpu_s(slave.proc.pid)
+    time.sleep(seconds)
+    return cpu_s(slave.proc.pid) - cpu0, slave.previews - frames0
+
+
+def bare(settings: Settings, frames: int) -> float:
+    """CPU ms per frame of the same work in one loop: resize, overlay, JPEG, base64, JSON line."""
+    width, height = settings.frame_size
+    texture = SimTexture(width, height, 0)
+    images = [texture.render(i) for i in range(30)]
+    size = preset_size(settings.preview_preset)
+    style = OverlayStyle(settings.font_scale_base, settings.thickness_base, settings.text_color_bgr)  # as Camera
+    start = time.process_time()
+    for i in range(frames):
+        frame = Frame(0, images[i % 30], "I420", i, 33_333.0)
+        image = scale_to(frame, size)
+        draw_info_lines(
+            image, ["cam0 2026-12-01 05:00:00.000", "FPS  30.0 / HW  30.0", f"Frames {i} / {i}  drops 0"], style
+        )
+        draw_recording_dot(image, style)
+        jpeg = encode_jpeg(image, "BGR", settings.preview_jpeg_quality)
+        data = {"camera_id": 0, "frame_number": i, "width": size[0], "height": size[1], "format": "jpeg"}
+        data["jpeg_base64"] = base64.b64encode(jpeg).decode("ascii")
+        json.dumps({"type": "status", "status": "preview_frame", "data": data}).encode()
+    return (time.process_time() - start) * 1e3 / frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--resolution", type=int, default=0)
+    parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose main_camera.py runs as the slave")
+    args = parser.parse_args()
+    settings = Settings(camera_backend="sim", resolution_preset=args.resolution)
+    with tempfile.TemporaryDirectory() as out:
+        argv = [
+            sys.executable, str(args.root / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "1",
+            "--resolution", str(args.resolution), "--target-fps", "30", "--output-dir", out,
+        ]  # fmt: skip
+        slave = Slave(argv)
+        slave.request({"command": "get_status"})
+        ours, bares = [], []
+        for r in range(args.rounds):
+            cpu_off, _ = measure_slave(slave, args.seconds, False)
+            cpu_on, frames = measure_slave(slave, args.seconds, True)
+            per_frame = (cpu_on - cpu_off) * 1e3 / max(frames, 1)
+            ours.append(per_frame)
+            bares.append(bare(settings, max(frames, 30)))
+            print(
+                f"round {r + 1}: slave {cpu_off:.2f} s CPU without preview, {cpu_on:.2f} s with {frames} preview frames "
+                f"-> {per_frame:.3f} ms/frame; bare {bares[-1]:.3f} ms/frame"
+            )
+        slave.request({"command": "quit"})
+        slave.proc.wait(30)
+    w, h = settings.frame_size
+    o, b = statistics.median(ours), statistics.median(bares)
+    print(f"preview stream of a {w}x{h}@30 sim camera at {preset_size(settings.preview_preset)} (medians), {args.root}")
+    print(f"camera_core: {o:.3f} ms CPU per preview frame (target <= 0.7); bare: {b:.3f} ms; ratio {o / b:.2f}")
+
+
+if __name__ == "__main__":
+    main()
