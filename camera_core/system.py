@@ -34,6 +34,7 @@ from camera_core.session import Session
 from camera_core.snapshot import save_snapshot
 from camera_core.sources import create_sources
 from camera_core.sources.base import CameraSource
+from camera_core.sync.start import synced_start_ns
 from camera_core.timing import BootToWallClock
 from camera_core.util.files import free_bytes
 
@@ -297,6 +298,7 @@ class CameraSystem:
                 if isinstance(at, bool) or not isinstance(at, int | float):
                     raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {at!r}")
                 start_ns = int(at * 1e9)
+            start_ns = synced_start_ns((c.latest.get()[1] for c in cams), start_ns)
             directory = self.session.directory
             self._check_free_space(directory)
             names = [self._basename_prefix(c) for c in cams]
