@@ -298,6 +298,13 @@ class SimSource(CameraSource):
 
 def sim_params_from_settings(settings: Settings) -> SimParams:
     width, height = settings.frame_size
+    if settings.sim_led and settings.sim_led_on_ms >= settings.sim_led_period_s * 1000:
+        raise ConfigError(
+            "settings",
+            "sim_led_on_ms",
+            f"{settings.sim_led_on_ms} ms is not shorter than the LED period ({settings.sim_led_period_s} s)",
+            "less than sim_led_period_s",
+        )
     return SimParams(
         width=width,
         height=height,
@@ -344,13 +351,6 @@ def create_sim_sources(settings: Settings) -> list[CameraSource]:
         stall_after_frames=settings.sim_stall_after_frames,
         error_after_frames=settings.sim_error_after_frames,
     )
-    if settings.sim_led and settings.sim_led_on_ms >= settings.sim_led_period_s * 1000:
-        raise ConfigError(
-            "settings",
-            "sim_led_on_ms",
-            f"{settings.sim_led_on_ms} ms is not shorter than the LED period ({settings.sim_led_period_s} s)",
-            "less than sim_led_period_s",
-        )
     roles = camera_roles(settings.sync_role, settings.sim_cameras)
     return [
         SimSource(i, dataclasses.replace(faulty if i == settings.sim_fault_camera else params, sync_role=roles[i]))
