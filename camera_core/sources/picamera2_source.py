@@ -29,6 +29,7 @@ from camera_core.errors import CameraBusyError, NoCamerasError
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.frame import Frame
 from camera_core.sources.pool import BufferPool
+from camera_core.sync import picamera2_sync
 from camera_core.timing import DropCounter, RateMeter
 
 if TYPE_CHECKING:
@@ -163,6 +164,7 @@ class Picamera2Source(CameraSource):
         self._pending: Any = None  # the outstanding capture_request job
         self._completed: queue.Queue[Any] = queue.Queue()
         self.read_timeouts = 0
+        self.sync_role = picamera2_sync.camera_role(settings.sync_role, camera_id)
 
     @property
     def model(self) -> str:
@@ -213,7 +215,10 @@ class Picamera2Source(CameraSource):
             lores={"size": plan.lores_size, "format": "YUV420"},
             raw=None,
             buffer_count=s.picamera2_buffer_count,
-            controls={"FrameDurationLimits": (duration_us, duration_us)},
+            controls={
+                "FrameDurationLimits": (duration_us, duration_us),
+                **picamera2_sync.sync_controls(self.picam2, self.sync_role, s.sync_frames, self.describe()),
+            },
             display=None,
             encode="main",
             sensor=plan.sensor,
@@ -374,7 +379,10 @@ class Picamera2Source(CameraSource):
             wall_clock_ns=wall_clock_ns(metadata),
             lores=lores,
             arrival_ns=time.monotonic_ns(),
-            extra={k: metadata[k] for k in ("ExposureTime", "AnalogueGain") if k in metadata},
+            extra={
+                **{k: metadata[k] for k in ("ExposureTime", "AnalogueGain") if k in metadata},
+                **picamera2_sync.sync_metadata(metadata),
+            },
         )
 
     # -- recording and status --------------------------------------------------------------------
@@ -399,6 +407,7 @@ class Picamera2Source(CameraSource):
             "sensor_frames": self.stats.frames,
             "read_timeouts": self.read_timeouts,
             "encoder": self._encoder_label,
+            "sync_role": self.sync_role,
         }
 
 

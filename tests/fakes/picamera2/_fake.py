@@ -44,6 +44,8 @@ class FakeCameraSpec:
     rotation: int = 0
     unit_cell_size: tuple[int, int] = (3450, 3450)
     modes: list[SensorMode] = field(default_factory=list)
+    #: Offers libcamera's software sync (SyncMode, SyncFrames); False like a virtual camera or a build without it.
+    sync: bool = True
 
     def __post_init__(self) -> None:
         if not self.modes:
@@ -66,6 +68,8 @@ class FakeState:
     instances: weakref.WeakSet[Picamera2] = field(default_factory=weakref.WeakSet)
     stats: dict[int, dict[str, int]] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    #: The sync server's ready time (wall-clock µs), standing in for its multicast message.
+    sync_ready_wall_us: int | None = None
 
     def camera_id(self, num: int) -> str:
         spec = self.cameras[num]
@@ -104,6 +108,7 @@ def _spec_from(item: FakeCameraSpec | Mapping[str, Any]) -> FakeCameraSpec:
         location=int(keys.pop("location", 2)),
         rotation=int(keys.pop("rotation", 0)),
         modes=modes,
+        sync=bool(keys.pop("sync", True)),
     )
     if keys:
         raise ValueError(f"unknown fake camera keys: {sorted(keys)}")
@@ -177,6 +182,7 @@ def reset_fake() -> None:
         STATE.stall_after = {}
         STATE.startup_frames = 0
         STATE.acquired = set()
+        STATE.sync_ready_wall_us = None
     with STATE.changed:
         STATE.stats = {}
 
