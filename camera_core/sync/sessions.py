@@ -30,7 +30,7 @@ class CameraTake:
 
     @property
     def label(self) -> str:
-        return f"{self.host} cam{self.camera_id}"
+        return f"{self.host}/cam{self.camera_id}"
 
     def wall_ns(self) -> list[int]:
         """Each frame's wall-clock time (the sensor timestamp for a CSV without wall_clock_ns)."""
