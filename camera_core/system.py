@@ -34,6 +34,7 @@ from camera_core.session import Session
 from camera_core.snapshot import save_snapshot
 from camera_core.sources import create_sources
 from camera_core.sources.base import CameraSource
+from camera_core.sync.clocks import ClockMonitor
 from camera_core.sync.start import synced_start_ns
 from camera_core.timing import BootToWallClock
 from camera_core.util.files import free_bytes
@@ -106,6 +107,7 @@ class CameraSystem:
         self._given_sources = sources
         self._console = console
         self.clock = BootToWallClock()
+        self.clocks = ClockMonitor(self.settings.clock_chronyc_host)
         self.events = EventBus()
         self.cameras: list[Camera] = []
         self.session: Session | None = None
@@ -135,6 +137,7 @@ class CameraSystem:
             s = self.settings
             self.session = Session.create(Path(s.output_dir), s.session_prefix, s.as_dict())
             self.session.open_log(s.log_level, self._console)
+            self.session.clocks["start"] = self.clocks.state(fresh=True).as_dict()
             self._notice_unfinished_sessions()
             try:
                 self._open_cameras()
@@ -248,6 +251,7 @@ class CameraSystem:
                     self._loop_thread.join(timeout=5)
                 self._loop.close()
                 if self.session is not None:
+                    self.session.clocks["stop"] = self.clocks.state(fresh=True).as_dict()
                     self.session.finish()
                     log.info("session finished: %s", self.session.directory)
                     self.session.close_log()
@@ -470,6 +474,7 @@ class CameraSystem:
             "warnings": list(self.warnings),
             "unfinished_sessions": list(self.unfinished_sessions),
             "last_stop": self.last_stop,
+            "clock": self.clocks.state().as_dict(),
             "cameras": [cam.status() for cam in self.cameras],
         }
 

@@ -30,6 +30,13 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--status-only", action="store_true", help="start the slaves, print their status, quit")
     parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout at the end")
+    parser.add_argument(
+        "--max-clock-offset-ms",
+        type=float,
+        default=None,
+        help="do not record when a host's wall clock may be further than this from the true time "
+        "(its clock source's offset + estimated error; unknown counts as too far)",
+    )
     args = parser.parse_args(argv)
     try:
         config = load_rig(args.rig_file)
@@ -46,6 +53,16 @@ def main(argv: list[str]) -> int:
             summary["status"] = rig.status()
             if not rig.live:
                 print("rig: no slave is running", file=log)
+                return 1
+            clocks = rig.clocks(args.max_clock_offset_ms)
+            summary["clocks"] = clocks.as_dict()
+            for warning in clocks.warnings:
+                print(f"rig: warning: {warning}", file=log)
+            if clocks.out_of_line:
+                print(f"rig: not recording: clocks out of line on {', '.join(clocks.out_of_line)}", file=log)
+                summary["failures"] = dict(rig.failures)
+                if args.json:
+                    print(json.dumps(summary, default=str))
                 return 1
             if not args.status_only:
                 lead = config.lead_s if args.lead is None else args.lead

@@ -216,6 +216,11 @@ class Settings:
     sync_interface: str = _opt(
         "127.0.0.1", "Sim sync: address of the interface the messages use (127.0.0.1 keeps them on this machine)"
     )
+    clock_chronyc_host: str = _opt(
+        "",
+        "Where chronyc asks chronyd for the clock state (a host or a socket path; empty: chronyc's default)",
+        flags=("--chronyc-host",),
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
