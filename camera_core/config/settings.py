@@ -125,10 +125,16 @@ class Settings:
     sim_clock_offset_us: float = _opt(
         0.0,
         "Wall-clock error of this simulated host, µs (its frame wall-clock times and sync are off by it)",
+        flags=("--sim-clock-offset-us",),
         lo=-1e9,
         hi=1e9,
     )
-    sim_led: bool = _opt(False, "Simulated cameras see a shared LED driven by the true clock (for synccheck)")
+    sim_led: bool = _opt(
+        False,
+        "Simulated cameras see a shared LED driven by the true clock (for synccheck)",
+        flags=("--sim-led",),
+        neg="--no-sim-led",
+    )
     sim_led_period_s: float = _opt(1.0, "The simulated LED flashes once every this many seconds", lo=0.01, hi=3600)
     sim_led_on_ms: float = _opt(
         100.0,

@@ -216,6 +216,9 @@ class SimSource(CameraSource):
             extra["SyncTimer"] = status.timer_us
         if status.error_us is not None:
             extra["sync_error_us"] = status.error_us
+        if self._sync.grid_us is not None:
+            wall_us, period_us = self._sync.grid_us
+            extra["sync_grid_ns"] = (wall_us * 1000, period_us * 1000)
         self.last_sync = {
             "sync_ready": status.ready,
             "sync_timer_us": status.timer_us if status.timer_known else None,

@@ -126,6 +126,8 @@ class SyncAlgorithm:
         self._last_wall_us = 0
         self._duration_est_us = 0.0
         self.error_us: int | None = None
+        #: The server's frame grid: one of its frames' wall-clock time and its frame duration (µs).
+        self.grid_us: tuple[int, float] | None = None
 
     def process(self, wall_us: int, system_us: int, frame_duration_us: float) -> SyncStatus:
         """Account for one frame (its de-jittered wall-clock and system times, µs) and return what
@@ -179,6 +181,7 @@ class SyncAlgorithm:
                     log.error("sync server: sending failed (%d times): %s", self.send_errors, exc)
         self.timer_us = ready_us - wall_us
         self.error_us = 0
+        self.grid_us = (wall_us, self._duration_est_us)
         if not self.ready and wall_us + self._duration_est_us / 2 > ready_us:
             self.ready = True
             log.info("sync server ready (%+d µs from the ready time)", self.timer_us)
@@ -194,6 +197,7 @@ class SyncAlgorithm:
         self._seen_message = True
         self._duration_est_us = float(latest.frame_duration_us)
         self._server_ready_us = latest.wall_ready_us
+        self.grid_us = (latest.wall_frame_us, float(latest.frame_duration_us))
         period = self._duration_est_us
         delta = wall_us - latest.wall_frame_us
         whole = int((delta + period / 2) // period)  # the client frame nearest the server's

@@ -277,7 +277,24 @@ def format_text(results: list[CameraResult]) -> str:
         if r.error:
             lines.append(f"  ! {r.error}")
     lines.append("Offsets against the first camera listed; clock error = timestamp offset - LED offset.")
+    reference = results[0].host if results else ""
+    for r in clock_errors(results):
+        assert r.clock_error_us is not None
+        side = "ahead of" if r.clock_error_us > 0 else "behind"
+        lines.append(
+            f"CLOCK ERROR: {r.host}: its wall clock is {abs(r.clock_error_us) / 1000:.3f} ms {side} {reference}'s "
+            f"(its frames are exposed {abs(r.clock_error_us) / 1000:.3f} ms {'earlier' if r.clock_error_us > 0 else 'later'} than its timestamps say)"
+        )
     return "\n".join(lines)
+
+
+def clock_errors(results: list[CameraResult], floor_us: float = 100.0) -> list[CameraResult]:
+    """Cameras whose clock error is clearly there: over `floor_us` and three standard errors."""
+    return [
+        r
+        for r in results
+        if r.clock_error_us is not None and abs(r.clock_error_us) > max(floor_us, 3 * (r.clock_error_se_us or 0))
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
