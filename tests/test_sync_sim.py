@@ -99,7 +99,7 @@ def test_synccheck_measures_the_true_offset_of_free_running_cameras(
 
     def start_later() -> None:
         start()
-        late._base_ns += 11_700_000
+        late._t0 += 11_700_000
 
     late.start = start_later  # type: ignore[method-assign]
     with CameraSystem(settings, sources=sources) as system:

@@ -129,11 +129,10 @@ class SimSource(CameraSource):
         self._pending: int | None = None
         self._period_ns = 1e9 / params.fps * (1 + params.clock_drift_ppm * 1e-6)
         self._next_seq = 0
-        # Exposure start (CLOCK_BOOTTIME ns) of sequence number _base_seq; later ones follow at
-        # _period_ns. A sync correction moves the base.
-        self._base_seq = 0
-        self._base_ns = 0
+        #: The start (CLOCK_BOOTTIME ns): sequence s is exposed at _t0 + s periods - _shift_ns, where
+        #: _shift_ns sums the sync corrections made so far (each moves every later frame).
         self._t0 = 0
+        self._shift_ns = 0
         self._sync: SyncAlgorithm | None = None
         if params.sync_role != "off":
             self._sync = params.sync.algorithm(params.sync_role)
@@ -161,8 +160,7 @@ class SimSource(CameraSource):
         self._stop_event.clear()
         self._next_seq = 0
         self._pending = None
-        self._base_seq, self._base_ns = 0, boottime_ns()
-        self._t0 = self._base_ns  # the start; frames follow it unless sync corrections move them
+        self._t0, self._shift_ns = boottime_ns(), 0
         if self._sync is not None:
             self._sync.reset()  # as libcamera: a camera start begins a new sync session
         self.last_sync = {}
@@ -196,7 +194,7 @@ class SimSource(CameraSource):
 
     def _exposure_start(self, sequence: int) -> int:
         """The true exposure start of a sequence number, CLOCK_BOOTTIME ns."""
-        return self._base_ns + round((sequence - self._base_seq) * self._period_ns)
+        return self._t0 + round(sequence * self._period_ns) - self._shift_ns
 
     def _jitter_ns(self) -> int:
         if not self.params.jitter_us:
@@ -208,9 +206,7 @@ class SimSource(CameraSource):
         interval to the next frame."""
         assert self._sync is not None
         status = self._sync.process(claimed_wall_ns // 1000, start_ns // 1000, self._period_ns / 1000.0)
-        if status.correction_us:
-            self._base_seq = seq + 1
-            self._base_ns = start_ns + round(self._period_ns) - status.correction_us * 1000
+        self._shift_ns += status.correction_us * 1000  # the interval to the next frame changes
         extra["SyncReady"] = status.ready
         if status.timer_known:
             extra["SyncTimer"] = status.timer_us
