@@ -21,6 +21,7 @@ TOOLS: dict[str, str] = {
     "recover": "camera_core.recovery.tool:main",
     "synccheck": "camera_core.sync.synccheck:main",
     "align": "camera_core.sync.align:main",
+    "blink": "camera_core.sync.blink:main",
     "self-test": "camera_core.modes.selftest:main",
 }
 
