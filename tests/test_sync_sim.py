@@ -11,6 +11,7 @@ import pytest
 from camera_core.config import Settings
 from camera_core.errors import ConfigError
 from camera_core.recording.timing_log import COLUMNS
+from camera_core.sources import create_sources
 from camera_core.sources.framecode import code_region, read_code
 from camera_core.sources.sim import SimParams, SimSource, create_sim_sources
 from camera_core.sync.led import Led, led_box
@@ -177,6 +178,8 @@ def test_bad_sync_settings_are_clear_errors(small_settings: Callable[..., Settin
         create_sim_sources(small_settings(sim_led=True, sim_led_period_s=0.05, sim_led_on_ms=60))
     with pytest.raises(ConfigError, match="sync_role"):
         small_settings(sync_role="leader")
+    with pytest.raises(ConfigError, match="not possible with OpenCV cameras"):
+        create_sources(small_settings(sync_role="client", camera_backend="opencv"), [])
 
 
 def test_old_readers_see_the_first_columns_unchanged() -> None:
