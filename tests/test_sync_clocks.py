@@ -8,6 +8,7 @@ import contextlib
 import json
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -181,3 +182,32 @@ def test_rig_aggregates_clocks_and_refuses_out_of_line_hosts(chrony: Chrony, tmp
 def test_parse_rejects_what_is_not_chronyc_output() -> None:
     with pytest.raises(ValueError, match="unexpected chronyc tracking output"):
         parse_chrony_tracking("506 Cannot talk to daemon")
+
+
+def test_rig_cli_refuses_to_record_with_clocks_out_of_line(tmp_path: Path) -> None:
+    rig_file = tmp_path / "rig.toml"
+    args = json.dumps([*SLAVE, "--output-dir", str(tmp_path / "out"), "--chronyc-host", str(tmp_path / "none.sock")])
+    rig_file.write_text(f'args = {args}\n[[slave]]\nname = "one"\n[[slave]]\nname = "two"\n')
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "camera_core",
+            "rig",
+            str(rig_file),
+            "--duration",
+            "0.5",
+            "--max-clock-offset-ms",
+            "5",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "clock one: unknown (chronyc:" in done.stderr
+    assert "rig: not recording: clocks out of line on one, two" in done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["clocks"]["out_of_line"] == ["one", "two"] and "recordings" not in summary
+    assert not list((tmp_path / "out").glob("*/*.h264"))  # nothing was recorded

@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from camera_core.client.rig import Rig, RigResult, load_rig
+from camera_core.sync.clocks import describe_clock
 
 
 def _print_results(title: str, results: dict[str, RigResult], out: Any) -> None:
@@ -56,6 +57,8 @@ def main(argv: list[str]) -> int:
                 return 1
             clocks = rig.clocks(args.max_clock_offset_ms)
             summary["clocks"] = clocks.as_dict()
+            for name, clock in clocks.hosts.items():
+                print(f"clock {name}: {describe_clock(clock)}", file=log)
             for warning in clocks.warnings:
                 print(f"rig: warning: {warning}", file=log)
             if clocks.out_of_line:

@@ -245,3 +245,19 @@ def check_rig_clocks(statuses: dict[str, dict[str, Any]], max_offset_ms: float |
     offsets = [float(c["offset_us"]) for c in hosts.values() if c.get("offset_us") is not None]
     spread = round(max(offsets) - min(offsets), 3) if len(offsets) > 1 else None
     return RigClocks(hosts, spread, warnings, out)
+
+
+def describe_clock(clock: dict[str, Any]) -> str:
+    """One line for people: source, offset, error, reference (from a ClockState dict)."""
+    if clock.get("source") in (None, "unknown"):
+        return f"unknown ({clock.get('detail', '')})"
+    parts = [str(clock["source"])]
+    if clock.get("synchronised") is False:
+        parts.append("NOT synchronised")
+    if clock.get("offset_us") is not None:
+        parts.append(f"offset {float(clock['offset_us']):+.1f} µs")
+    if clock.get("error_us") is not None:
+        parts.append(f"error up to {float(clock['error_us']):.1f} µs")
+    if clock.get("reference"):
+        parts.append(f"reference {clock['reference']}")
+    return ", ".join(parts)
