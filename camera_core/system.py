@@ -428,7 +428,7 @@ class CameraSystem:
             result.stop_reason = stop_reason  # stopped with the others (the disk they share is low)
         self.recordings.append(result)
         try:
-            self.session.add_recording(result.as_dict())
+            self.session.add_recording({**result.as_dict(), "controls": cam.source.status().get("controls")})
         except OSError as exc:  # a full disk: the entry is kept and written with the next manifest
             log.error("manifest not written (%s); it is written again when the session ends", exc)
         return result

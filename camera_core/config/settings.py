@@ -227,6 +227,25 @@ class Settings:
         "Where chronyc asks chronyd for the clock state (a host or a socket path; empty: chronyc's default)",
         flags=("--chronyc-host",),
     )
+    # Camera controls (docs/sync.md#camera-controls)
+    exposure_time_us: float = _opt(
+        0.0,
+        "Exposure time, µs (0 = automatic); sync needs it shorter than the frame period",
+        flags=("--exposure-us",),
+        lo=0,
+        hi=1e7,
+    )
+    analogue_gain: float = _opt(0.0, "Analogue gain (0 = automatic)", flags=("--analogue-gain",), lo=0, hi=64)
+    colour_gains: str = _opt(
+        "", "White balance as red,blue colour gains, e.g. 2.0,1.8 (empty = automatic)", flags=("--colour-gains",)
+    )
+    lock_controls_after_frames: int = _opt(
+        0,
+        "Fix the automatic exposure, gain and white balance at their values after this many frames (0 = never)",
+        flags=("--lock-controls-after",),
+        lo=0,
+        hi=1000000,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

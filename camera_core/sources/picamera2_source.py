@@ -27,6 +27,7 @@ import numpy as np
 
 from camera_core.errors import CameraBusyError, NoCamerasError
 from camera_core.sources.base import CameraInfo, CameraSource
+from camera_core.sources.controls import ControlSettings, ControlState, check_offered
 from camera_core.sources.frame import Frame
 from camera_core.sources.pool import BufferPool
 from camera_core.sync import picamera2_sync
@@ -165,6 +166,7 @@ class Picamera2Source(CameraSource):
         self._completed: queue.Queue[Any] = queue.Queue()
         self.read_timeouts = 0
         self.sync_role = picamera2_sync.camera_role(settings.sync_role, camera_id)
+        self.controls = ControlState(ControlSettings.from_settings(settings))
 
     @property
     def model(self) -> str:
@@ -210,6 +212,8 @@ class Picamera2Source(CameraSource):
         if plan.note:
             log.warning("cam%d: %s", self.camera_id, plan.note)
         duration_us = int(1e6 / plan.fps)
+        manual = self.controls.wanted.libcamera_controls()
+        check_offered(self.picam2.camera_controls, manual, self.describe())
         config = self.picam2.create_video_configuration(
             main={"size": plan.main_size, "format": "YUV420"},
             lores={"size": plan.lores_size, "format": "YUV420"},
@@ -218,6 +222,7 @@ class Picamera2Source(CameraSource):
             controls={
                 "FrameDurationLimits": (duration_us, duration_us),
                 **picamera2_sync.sync_controls(self.picam2, self.sync_role, s.sync_frames, self.describe()),
+                **manual,
             },
             display=None,
             encode="main",
@@ -334,6 +339,10 @@ class Picamera2Source(CameraSource):
         sensor_ns = int(metadata["SensorTimestamp"])
         duration_us = float(metadata.get("FrameDuration") or 1e6 / self.info.fps)
         self.stats.observe(sensor_ns, duration_us)
+        lock = self.controls.observe(metadata)
+        if lock:
+            self.picam2.set_controls(lock)  # takes effect a few frames later
+            log.info("cam%d: controls locked at %s", self.camera_id, lock)
         recorder = self.recorder
         if recorder is not None:
             recorder.on_request(request, metadata, sensor_ns, duration_us, wall_clock_ns(metadata))
@@ -408,6 +417,7 @@ class Picamera2Source(CameraSource):
             "read_timeouts": self.read_timeouts,
             "encoder": self._encoder_label,
             "sync_role": self.sync_role,
+            "controls": self.controls.status(),
         }
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from camera_core.errors import ConfigError
 from camera_core.sources.base import CameraInfo, CameraSource
+from camera_core.sources.controls import ControlSettings, ControlState
 from camera_core.sources.frame import Frame
 from camera_core.sources.framecode import draw_code
 from camera_core.sources.pool import BufferPool
@@ -64,6 +65,8 @@ class SimParams:
     led: Led | None = None
     #: Exposure time, µs; 0 = the whole frame duration.
     exposure_us: float = 0.0
+    #: Manual controls and locking (the sim's automatic values: the exposure above, gain 1, gains 1,1).
+    controls: ControlSettings = dataclasses.field(default_factory=ControlSettings)
 
 
 def boottime_ns() -> int:
@@ -137,6 +140,7 @@ class SimSource(CameraSource):
         if params.sync_role != "off":
             self._sync = params.sync.algorithm(params.sync_role)
         self.last_sync: dict[str, object] = {}
+        self.controls = ControlState(params.controls)
         self._running = False
         self._stop_event = threading.Event()
         self.delivered = 0
@@ -259,7 +263,12 @@ class SimSource(CameraSource):
         exposure_ns = round(min(p.exposure_us * 1000, self._period_ns) if p.exposure_us else self._period_ns)
         true_wall_ns = due + _TRUE_WALL.offset_ns
         claimed_wall_ns = true_wall_ns + round(p.clock_offset_us * 1000)
-        extra: dict[str, object] = {"ExposureTime": round(exposure_ns / 1000)}
+        extra: dict[str, object] = {
+            "ExposureTime": round(exposure_ns / 1000),
+            "AnalogueGain": p.controls.analogue_gain or 1.0,
+            "ColourGains": p.controls.colour_gains or (1.0, 1.0),
+        }
+        self.controls.observe(extra)  # the sim's values never change, so a lock keeps them as they are
         if self._sync is not None:
             self._follow_sync(seq, due, claimed_wall_ns, extra)
         led = p.led.lit_fraction(true_wall_ns, exposure_ns) if p.led is not None else None
@@ -292,6 +301,7 @@ class SimSource(CameraSource):
             status["sync_corrections"] = self._sync.corrections
         if self.params.clock_offset_us:
             status["sim_clock_offset_us"] = self.params.clock_offset_us
+        status["controls"] = self.controls.status()
         return status
 
 
@@ -317,7 +327,8 @@ def sim_params_from_settings(settings: Settings) -> SimParams:
         led=Led(round(settings.sim_led_period_s * 1e9), round(settings.sim_led_on_ms * 1e6))
         if settings.sim_led
         else None,
-        exposure_us=settings.sim_exposure_us,
+        exposure_us=settings.exposure_time_us or settings.sim_exposure_us,
+        controls=ControlSettings.from_settings(settings),
     )
 
 
