@@ -390,6 +390,16 @@ class CameraSystem:
 
         return run_self_test(self, self.settings.self_test_seconds if seconds is None else seconds)
 
+    def set_controls(self, camera_id: int | None = None, **changes: Any) -> list[dict[str, Any]]:
+        """Change exposure, gain, white balance or their lock on one camera or all (see
+        sources/controls.py); returns each camera's controls."""
+        with self._control:
+            self._require_running()
+            cams = self.select(camera_id)
+            for cam in cams:
+                cam.source.set_controls(**changes)
+            return [{"camera_id": cam.camera_id, "controls": cam.source.status().get("controls")} for cam in cams]
+
     def _basename_prefix(self, cam: Camera) -> str:
         info = cam.source.info
         return f"cam{info.camera_id}_{info.width}x{info.height}_{info.fps:.1f}fps"

@@ -9,9 +9,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from slave_support import RawSlave, session_dir, slave_cmd
 
+from camera_core.camera import Camera
 from camera_core.config import Settings
 from camera_core.errors import ConfigError
+from camera_core.sources.frame import Frame
 from camera_core.sources.sim import create_sim_sources
 from camera_core.system import CameraSystem
 from tests.conftest import wait_for_frames
@@ -78,3 +81,56 @@ def test_sim_exposure_and_status(small_settings: Callable[..., Settings]) -> Non
 def test_bad_colour_gains_are_named(small_settings: Callable[..., Settings], text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=f"colour_gains.*{message}"):
         create_sim_sources(small_settings(colour_gains=text))
+
+
+def test_set_controls_over_the_protocol(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with RawSlave(slave_cmd(out, "--sim-cameras", "2")) as slave:
+        reply = slave.request("set_controls", camera_id=1, exposure_us=12000, colour_gains=[2.0, 1.8], id=5)
+        assert reply["status"] == "controls_set" and reply["id"] == 5
+        (cam,) = reply["data"]["cameras"]
+        assert cam["camera_id"] == 1 and cam["controls"]["exposure_mode"] == "manual"
+        assert cam["controls"]["white_balance_mode"] == "manual"
+        bad = slave.request("set_controls", colour_gains=[1.0])
+        assert bad["status"] == "error" and bad["data"]["code"] == "INVALID_ARGUMENT"
+        assert "[red, blue]" in bad["data"]["message"]
+        slave.request("start_recording")
+        status = slave.request("get_status")
+        by_id = {c["camera_id"]: c["controls"] for c in status["data"]["cameras"]}
+        assert by_id[0]["exposure_mode"] == "automatic" and by_id[1]["white_balance_mode"] == "manual"
+        slave.request("stop_recording")
+        back = slave.request("set_controls", camera_id=1, exposure_us=0, colour_gains=[])
+        assert back["data"]["cameras"][0]["controls"]["exposure_mode"] == "automatic"
+        slave.request("quit")
+        assert slave.close() == 0
+    rows = timing_rows(session_dir(out))
+    assert {r["exposure_us"] for r in rows[1]} == {"12000"}
+    assert {r["exposure_us"] for r in rows[0]} == {"33333"}  # the sim's automatic: the whole frame
+
+
+def test_set_controls_on_a_pi_camera_reaches_its_frames(fake: ModuleType, tmp_path: Path) -> None:
+    with CameraSystem(settings_for(tmp_path, lock_controls_after_frames=5, disable_mp4_conversion=True)) as system:
+        cam = system.cameras[0]
+        sensor = cam.source.picam2.camera  # type: ignore[attr-defined]
+        wait_until(cam, lambda f: "ExposureTime" in sensor._controls)  # locked at the automatic value
+        automatic = system.status()["cameras"][0]["controls"]["exposure_us"]
+        assert sensor._controls["ExposureTime"] == automatic
+        system.set_controls(0, exposure_us=5000)
+        wait_until(cam, lambda f: f.extra.get("ExposureTime") == 5000)
+        system.set_controls(0, lock_after_frames=0)  # the lock of gain and white balance is released
+        wait_until(cam, lambda f: sensor._controls.get("AnalogueGainMode") == 0)  # automatic again (picamera2: 0)
+        controls = system.status()["cameras"][0]["controls"]
+    assert controls["exposure_mode"] == "manual" and controls["gain_mode"] == "automatic"
+    assert sensor._controls["AwbEnable"] is True  # automatic white balance again
+    assert sensor._controls["ExposureTime"] == 5000  # manual values stay
+
+
+def wait_until(cam: Camera, done: Callable[[Frame], bool], frames: int = 200) -> None:
+    """Until a frame satisfies `done` (woken by each new frame; at most `frames` frames)."""
+    version = 0
+    for _ in range(frames):
+        version, frame = cam.latest.wait_newer(version, 5.0)
+        assert frame is not None, "no frames"
+        if done(frame):
+            return
+    raise AssertionError(f"not reached within {frames} frames")

@@ -5,6 +5,7 @@ automatic algorithms then reached. Sync needs a fixed exposure that leaves room 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,47 @@ class ControlState:
                 fixed["ColourGains"] = tuple(float(g) for g in metadata["ColourGains"])
             self.locked = fixed
             return fixed
+
+    def change(
+        self,
+        *,
+        exposure_us: float | None = None,
+        analogue_gain: float | None = None,
+        colour_gains: tuple[float, ...] | None = None,
+        lock_after_frames: int | None = None,
+    ) -> dict[str, Any]:
+        """Change what is wanted while running (None keeps a setting; 0 or () makes it automatic)
+        and return the libcamera controls that do it. A new lock count starts counting now."""
+        out: dict[str, Any] = {}
+        with self._lock:
+            w = self.wanted
+            locked = dict(self.locked or {})
+            if exposure_us is not None:
+                w = dataclasses.replace(w, exposure_us=round(exposure_us) or None)
+                out["ExposureTime"] = round(exposure_us)  # 0: automatic again
+                locked.pop("ExposureTime", None)
+            if analogue_gain is not None:
+                w = dataclasses.replace(w, analogue_gain=analogue_gain or None)
+                out["AnalogueGain"] = float(analogue_gain)
+                locked.pop("AnalogueGain", None)
+            if colour_gains is not None:
+                gains = (float(colour_gains[0]), float(colour_gains[1])) if colour_gains else None
+                w = dataclasses.replace(w, colour_gains=gains)
+                out.update({"ColourGains": gains} if gains else {"AwbEnable": True})
+                locked.pop("ColourGains", None)
+            if lock_after_frames is not None:
+                w = dataclasses.replace(w, lock_after_frames=lock_after_frames)
+                for key in locked:  # what the old lock fixed goes back to automatic
+                    if key == "ColourGains":
+                        out.setdefault("AwbEnable", True)
+                    else:
+                        out.setdefault(key, 0)
+                self._frames, locked = 0, {}
+                self.locked = None
+            elif self.locked is not None:
+                self.locked = locked
+            self.wanted = w
+        return out
 
     def status(self) -> dict[str, Any]:
         """What is in force and how it was chosen (manual, automatic, locked after N frames)."""

@@ -405,6 +405,12 @@ class Picamera2Source(CameraSource):
         )
         return self.recorder
 
+    def set_controls(self, **changes: Any) -> None:
+        controls = self.controls.change(**changes)
+        check_offered(self.picam2.camera_controls, controls, self.describe())
+        self.picam2.set_controls(controls)  # takes effect a few frames later
+        log.info("cam%d: controls set: %s", self.camera_id, controls)
+
     def encoder_class(self) -> type:
         return self._p2.encoders.H264Encoder  # type: ignore[no-any-return]
 

@@ -18,7 +18,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -141,6 +141,7 @@ class SimSource(CameraSource):
             self._sync = params.sync.algorithm(params.sync_role)
         self.last_sync: dict[str, object] = {}
         self.controls = ControlState(params.controls)
+        self._exposure_us = params.exposure_us
         self._running = False
         self._stop_event = threading.Event()
         self.delivered = 0
@@ -260,13 +261,13 @@ class SimSource(CameraSource):
                 return None
         self._next_seq, self._pending = seq + 1, None
         p = self.params
-        exposure_ns = round(min(p.exposure_us * 1000, self._period_ns) if p.exposure_us else self._period_ns)
+        exposure_ns = round(min(self._exposure_us * 1000, self._period_ns) if self._exposure_us else self._period_ns)
         true_wall_ns = due + _TRUE_WALL.offset_ns
         claimed_wall_ns = true_wall_ns + round(p.clock_offset_us * 1000)
         extra: dict[str, object] = {
             "ExposureTime": round(exposure_ns / 1000),
-            "AnalogueGain": p.controls.analogue_gain or 1.0,
-            "ColourGains": p.controls.colour_gains or (1.0, 1.0),
+            "AnalogueGain": self.controls.wanted.analogue_gain or 1.0,
+            "ColourGains": self.controls.wanted.colour_gains or (1.0, 1.0),
         }
         self.controls.observe(extra)  # the sim's values never change, so a lock keeps them as they are
         if self._sync is not None:
@@ -287,6 +288,11 @@ class SimSource(CameraSource):
             arrival_ns=time.monotonic_ns(),
             extra=extra,
         )
+
+    def set_controls(self, **changes: Any) -> None:
+        """The sim applies a new exposure time to the next frame; gains are reported only."""
+        self.controls.change(**changes)
+        self._exposure_us = self.controls.wanted.exposure_us or self.params.exposure_us
 
     def status(self) -> dict[str, object]:
         status: dict[str, object] = {
