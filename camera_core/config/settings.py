@@ -246,6 +246,13 @@ class Settings:
         lo=0,
         hi=1000000,
     )
+    trigger_fps: float = _opt(
+        0.0,
+        "External trigger: the pulse rate driving the camera (IMX296 XTR); frames and drops follow it (0 = free-running)",
+        flags=("--trigger-fps",),
+        lo=0,
+        hi=1000,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

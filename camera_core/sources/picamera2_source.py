@@ -30,6 +30,7 @@ from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.controls import ControlSettings, ControlState, check_offered
 from camera_core.sources.frame import Frame
 from camera_core.sources.pool import BufferPool
+from camera_core.sources.trigger import check_trigger_mode, trigger_period_us
 from camera_core.sync import picamera2_sync
 from camera_core.timing import DropCounter, RateMeter
 
@@ -167,6 +168,7 @@ class Picamera2Source(CameraSource):
         self.read_timeouts = 0
         self.sync_role = picamera2_sync.camera_role(settings.sync_role, camera_id)
         self.controls = ControlState(ControlSettings.from_settings(settings))
+        self.trigger_period_us = trigger_period_us(settings.trigger_fps)
 
     @property
     def model(self) -> str:
@@ -211,6 +213,8 @@ class Picamera2Source(CameraSource):
         plan = plan_video(self.model, modes, s.frame_size, s.preview_size, s.target_fps)
         if plan.note:
             log.warning("cam%d: %s", self.camera_id, plan.note)
+        if self.trigger_period_us is not None:
+            check_trigger_mode(self.model, self.describe())
         duration_us = int(1e6 / plan.fps)
         manual = self.controls.wanted.libcamera_controls()
         check_offered(self.picam2.camera_controls, manual, self.describe())
@@ -229,7 +233,7 @@ class Picamera2Source(CameraSource):
             sensor=plan.sensor,
         )
         self.picam2.configure(config)
-        fps = self._cap_fps(plan.fps)
+        fps = self._cap_fps(plan.fps) if self.trigger_period_us is None else round(1e6 / self.trigger_period_us, 3)
         actual = self.picam2.camera_configuration()
         main = tuple(actual["main"]["size"])
         lores = tuple(actual["lores"]["size"])
@@ -337,7 +341,7 @@ class Picamera2Source(CameraSource):
         """Every delivered frame, before it is copied or encoded: stats, then the recorder."""
         metadata = request.get_metadata()
         sensor_ns = int(metadata["SensorTimestamp"])
-        duration_us = float(metadata.get("FrameDuration") or 1e6 / self.info.fps)
+        duration_us = self.frame_duration_us(metadata)
         self.stats.observe(sensor_ns, duration_us)
         lock = self.controls.observe(metadata)
         if lock:
@@ -384,7 +388,7 @@ class Picamera2Source(CameraSource):
             image=image,
             pixel_format="I420",
             sensor_timestamp_ns=sensor_ns,
-            frame_duration_us=float(metadata.get("FrameDuration") or 1e6 / self.info.fps),
+            frame_duration_us=self.frame_duration_us(metadata),
             wall_clock_ns=wall_clock_ns(metadata),
             lores=lores,
             arrival_ns=time.monotonic_ns(),
@@ -405,6 +409,12 @@ class Picamera2Source(CameraSource):
         )
         return self.recorder
 
+    def frame_duration_us(self, metadata: dict[str, Any]) -> float:
+        """What drops are counted against: the trigger period when triggered, else FrameDuration."""
+        if self.trigger_period_us is not None:
+            return self.trigger_period_us
+        return float(metadata.get("FrameDuration") or 1e6 / self.info.fps)
+
     def set_controls(self, **changes: Any) -> None:
         controls = self.controls.change(**changes)
         check_offered(self.picam2.camera_controls, controls, self.describe())
@@ -424,6 +434,7 @@ class Picamera2Source(CameraSource):
             "encoder": self._encoder_label,
             "sync_role": self.sync_role,
             "controls": self.controls.status(),
+            "trigger_fps": self._settings.trigger_fps,
         }
 
 

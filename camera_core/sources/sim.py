@@ -312,6 +312,7 @@ class SimSource(CameraSource):
 
 
 def sim_params_from_settings(settings: Settings) -> SimParams:
+    """With an external trigger (trigger_fps) the sim's frames come at the trigger rate."""
     width, height = settings.frame_size
     if settings.sim_led and settings.sim_led_on_ms >= settings.sim_led_period_s * 1000:
         raise ConfigError(
@@ -323,7 +324,7 @@ def sim_params_from_settings(settings: Settings) -> SimParams:
     return SimParams(
         width=width,
         height=height,
-        fps=settings.target_fps,
+        fps=settings.trigger_fps or settings.target_fps,
         drop_rate=settings.sim_drop_rate,
         jitter_us=settings.sim_jitter_us,
         seed=settings.sim_seed,

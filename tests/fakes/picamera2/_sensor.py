@@ -175,7 +175,9 @@ class FakeCamera:
                 STATE.count(self.num, outcome)
                 sequence += 1
                 duration_us, _ = self._frame_timing()
-                next_t = t + duration_us * 1000
+                with STATE.lock:
+                    trigger = STATE.trigger_hz.get(self.num)
+                next_t = t + (round(1e9 / trigger) if trigger else duration_us * 1000)  # the pulse, when triggered
         except Exception:
             _log.exception("fake sensor thread of camera %d failed", self.num)
 
