@@ -36,6 +36,7 @@ def test_sync_server_and_client_record_from_the_sync_point(fake: ModuleType, tmp
     assert modes == [1, 2]  # controls.rpi.SyncModeEnum.Server on camera 0, Client on camera 1
     assert frames == [SYNC_FRAMES, SYNC_FRAMES]
     assert [c["sync_role"] for c in status["cameras"]] == ["server", "client"]
+    assert [c["sync_ready"] for c in status["cameras"]] == [True, True]
     rows = timing_rows(session)
     assert sorted(rows) == [0, 1]
     for cam_rows in rows.values():

@@ -169,6 +169,7 @@ class Picamera2Source(CameraSource):
         self.sync_role = picamera2_sync.camera_role(settings.sync_role, camera_id)
         self.controls = ControlState(ControlSettings.from_settings(settings))
         self.trigger_period_us = trigger_period_us(settings.trigger_fps)
+        self.last_sync: dict[str, Any] = {}  # SyncReady/SyncTimer of the newest frame
 
     @property
     def model(self) -> str:
@@ -343,6 +344,8 @@ class Picamera2Source(CameraSource):
         sensor_ns = int(metadata["SensorTimestamp"])
         duration_us = self.frame_duration_us(metadata)
         self.stats.observe(sensor_ns, duration_us)
+        if self.sync_role != "off":
+            self.last_sync = picamera2_sync.sync_metadata(metadata)
         lock = self.controls.observe(metadata)
         if lock:
             self.picam2.set_controls(lock)  # takes effect a few frames later
@@ -433,6 +436,7 @@ class Picamera2Source(CameraSource):
             "read_timeouts": self.read_timeouts,
             "encoder": self._encoder_label,
             "sync_role": self.sync_role,
+            **picamera2_sync.status_fields(self.last_sync),
             "controls": self.controls.status(),
             "trigger_fps": self._settings.trigger_fps,
         }

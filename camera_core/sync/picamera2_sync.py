@@ -72,6 +72,13 @@ def sync_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def status_fields(sync: dict[str, Any]) -> dict[str, Any]:
+    """get_status fields from the newest frame's sync metadata (empty before any)."""
+    if not sync:
+        return {}
+    return {"sync_ready": bool(sync.get("SyncReady", False)), "sync_timer_us": sync.get("SyncTimer")}
+
+
 def row_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     """What a frame's timing row needs from its metadata: the sync state and the exposure time."""
     out = sync_metadata(metadata)
