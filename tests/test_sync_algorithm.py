@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from camera_core.sync.algorithm import SyncAlgorithm, camera_roles
+from camera_core.sync.algorithm import MulticastTransport, SyncAlgorithm, camera_roles
 from camera_core.sync.protocol import PAYLOAD, SyncNetwork, SyncPayload, open_receiver, open_sender, receive_all, send
 from tests.sync_support import free_udp_port
 
@@ -38,6 +38,9 @@ class Endpoint:
     def receive(self) -> list[SyncPayload]:
         out, self.inbox = self.inbox, []
         return out
+
+    def open(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -160,3 +163,20 @@ def test_multicast_on_loopback_reaches_every_receiver() -> None:
 def test_bad_network_settings_are_named(group: str, interface: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SyncNetwork(group, 10000, interface)
+
+
+def test_a_closed_transport_stays_closed_until_opened() -> None:
+    """The camera's stop (another thread) closes the sockets; a late read neither fails nor reopens."""
+    net = SyncNetwork(port=free_udp_port())
+    client = MulticastTransport("client", net)
+    server = MulticastTransport("server", net)
+    server.send(SyncPayload(1, 2, 3, 4, 5))  # nobody listens yet
+    assert client.receive() == []  # opens, discarding anything stale
+    client.close()
+    server.send(SyncPayload(1, 2, 3, 4, 5))
+    assert client.receive() == [] and client._sock is None
+    client.open()
+    assert client.receive() == []  # a fresh socket
+    assert client._sock is not None
+    client.close()
+    server.close()

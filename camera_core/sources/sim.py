@@ -168,6 +168,7 @@ class SimSource(CameraSource):
         self._t0, self._shift_ns = boottime_ns(), 0
         if self._sync is not None:
             self._sync.reset()  # as libcamera: a camera start begins a new sync session
+            self._sync.transport.open()
         self.last_sync = {}
         self._since_start = 0
         self._stalled = False  # a restart cures a stall

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -58,37 +59,57 @@ class Transport(Protocol):
 
     def receive(self) -> list[SyncPayload]: ...
 
+    def open(self) -> None: ...
+
     def close(self) -> None: ...
 
 
 class MulticastTransport:
-    """UDP multicast sockets for one camera, opened on first use (libcamera opens them lazily
-    too); a client first discards what waited from an earlier run."""
+    """UDP multicast sockets for one camera, opened on first use after `open()` (libcamera opens
+    them lazily too); a client first discards what waited from an earlier run. After `close()`
+    (the camera stopped, from any thread) nothing is sent or received until `open()` again."""
 
     def __init__(self, role: SyncRole, net: SyncNetwork) -> None:
         self.role = role
         self.net = net
         self._sock: socket.socket | None = None
+        self._open = True
+        self._lock = threading.Lock()
 
-    def _socket(self) -> socket.socket:
-        if self._sock is None:
-            if self.role == "server":
-                self._sock = open_sender(self.net)
-            else:
-                self._sock = open_receiver(self.net)
-                receive_all(self._sock)  # stale messages
-        return self._sock
+    def _socket(self) -> socket.socket | None:
+        with self._lock:
+            if self._sock is None and self._open:
+                if self.role == "server":
+                    self._sock = open_sender(self.net)
+                else:
+                    self._sock = open_receiver(self.net)
+                    receive_all(self._sock)  # stale messages
+            return self._sock
 
     def send(self, payload: SyncPayload) -> None:
-        send(self._socket(), self.net, payload)
+        sock = self._socket()
+        if sock is not None:
+            send(sock, self.net, payload)
 
     def receive(self) -> list[SyncPayload]:
-        return receive_all(self._socket())
+        sock = self._socket()
+        if sock is None:
+            return []
+        try:
+            return receive_all(sock)
+        except OSError:  # closed by stop() meanwhile
+            return []
+
+    def open(self) -> None:
+        with self._lock:
+            self._open = True
 
     def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
+        with self._lock:
+            self._open = False
+            sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
 
 
 class SyncAlgorithm:
