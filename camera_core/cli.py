@@ -21,6 +21,9 @@ TOOLS: dict[str, str] = {
     "rig": "camera_core.client.rig_cli:main",
     "report": "camera_core.report.cli:main",
     "recover": "camera_core.recovery.tool:main",
+    "synccheck": "camera_core.sync.synccheck:main",
+    "align": "camera_core.sync.align:main",
+    "blink": "camera_core.sync.blink:main",
     "self-test": "camera_core.modes.selftest:main",
 }
 

@@ -134,6 +134,8 @@ class Session:
         self.cameras: list[dict[str, Any]] = []
         self.recordings: list[dict[str, Any]] = []
         self.snapshots: list[dict[str, Any]] = []
+        #: This host's wall clock at the start and the stop of the session (sync/clocks.py).
+        self.clocks: dict[str, dict[str, Any]] = {}
         self.warnings: list[str] = []
         self._lock = threading.Lock()
         self._handler: logging.Handler | None = None
@@ -193,6 +195,7 @@ class Session:
                 "cameras": list(self.cameras),
                 "recordings": list(self.recordings),
                 "snapshots": list(self.snapshots),
+                "clocks": dict(self.clocks),
             }
 
     def write_manifest(self) -> None:

@@ -34,6 +34,8 @@ from camera_core.session import Session
 from camera_core.snapshot import save_snapshot
 from camera_core.sources import create_sources
 from camera_core.sources.base import CameraSource
+from camera_core.sync.clocks import ClockMonitor
+from camera_core.sync.start import synced_start_ns
 from camera_core.timing import BootToWallClock
 from camera_core.util.files import free_bytes
 
@@ -105,6 +107,7 @@ class CameraSystem:
         self._given_sources = sources
         self._console = console
         self.clock = BootToWallClock()
+        self.clocks = ClockMonitor(self.settings.clock_chronyc_host)
         self.events = EventBus()
         self.cameras: list[Camera] = []
         self.session: Session | None = None
@@ -134,6 +137,7 @@ class CameraSystem:
             s = self.settings
             self.session = Session.create(Path(s.output_dir), s.session_prefix, s.as_dict())
             self.session.open_log(s.log_level, self._console)
+            self.session.clocks["start"] = self.clocks.state(fresh=True).as_dict()
             self._notice_unfinished_sessions()
             try:
                 self._open_cameras()
@@ -247,6 +251,7 @@ class CameraSystem:
                     self._loop_thread.join(timeout=5)
                 self._loop.close()
                 if self.session is not None:
+                    self.session.clocks["stop"] = self.clocks.state(fresh=True).as_dict()
                     self.session.finish()
                     log.info("session finished: %s", self.session.directory)
                     self.session.close_log()
@@ -297,6 +302,7 @@ class CameraSystem:
                 if isinstance(at, bool) or not isinstance(at, int | float):
                     raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {at!r}")
                 start_ns = int(at * 1e9)
+            start_ns = synced_start_ns((c.latest.get()[1] for c in cams), start_ns)
             directory = self.session.directory
             self._check_free_space(directory)
             names = [self._basename_prefix(c) for c in cams]
@@ -394,6 +400,16 @@ class CameraSystem:
 
         return run_self_test(self, self.settings.self_test_seconds if seconds is None else seconds)
 
+    def set_controls(self, camera_id: int | None = None, **changes: Any) -> list[dict[str, Any]]:
+        """Change exposure, gain, white balance or their lock on one camera or all (see
+        sources/controls.py); returns each camera's controls."""
+        with self._control:
+            self._require_running()
+            cams = self.select(camera_id)
+            for cam in cams:
+                cam.source.set_controls(**changes)
+            return [{"camera_id": cam.camera_id, "controls": cam.source.status().get("controls")} for cam in cams]
+
     def _basename_prefix(self, cam: Camera) -> str:
         info = cam.source.info
         return f"cam{info.camera_id}_{info.width}x{info.height}_{info.fps:.1f}fps"
@@ -432,7 +448,7 @@ class CameraSystem:
             result.stop_reason = stop_reason  # stopped with the others (the disk they share is low)
         self.recordings.append(result)
         try:
-            self.session.add_recording(result.as_dict())
+            self.session.add_recording({**result.as_dict(), "controls": cam.source.status().get("controls")})
         except OSError as exc:  # a full disk: the entry is kept and written with the next manifest
             log.error("manifest not written (%s); it is written again when the session ends", exc)
         return result
@@ -478,6 +494,7 @@ class CameraSystem:
             "warnings": list(self.warnings),
             "unfinished_sessions": list(self.unfinished_sessions),
             "last_stop": self.last_stop,
+            "clock": self.clocks.state().as_dict(),
             "cameras": [cam.status() for cam in self.cameras],
         }
 

@@ -17,6 +17,7 @@ from typing import Any
 from camera_core.client.errors import SlaveClientError, SlaveDied, SlaveTimeout
 from camera_core.client.launch import slave_argv, ssh_prefix
 from camera_core.client.sync import SlaveClient
+from camera_core.sync.clocks import RigClocks, check_rig_clocks
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +239,12 @@ class Rig:
             else:
                 out[spec.name] = result.as_dict()
         return out
+
+    def clocks(self, max_offset_ms: float | None = None) -> RigClocks:
+        """Every live host's wall clock side by side (from get_status), with warnings, and the hosts
+        out of line with `max_offset_ms`."""
+        statuses = {name: entry.get("data", {}) for name, entry in self.status().items() if entry.get("ok")}
+        return check_rig_clocks(statuses, max_offset_ms)
 
     def close(self, timeout: float = 60.0) -> None:
         """Quit every slave (finalizing its files), in parallel."""

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from camera_core.client.rig import Rig, RigConfig, RigResult, load_rig
+from camera_core.sync.clocks import describe_clock
 
 
 def _print_results(title: str, results: dict[str, RigResult], out: Any) -> None:
@@ -50,7 +51,7 @@ def record(
     summary["at"] = at
     _print_results("recording", started, log)
     until = f"for {args.duration:g} s" if args.duration else "until Ctrl+C"
-    print(f"rig: recording from {at:.3f} (Unix time) {until}", file=log)
+    print(f"rig: recording from {at:.3f} (Unix time) {until}", file=sys.stderr)
     end = time.monotonic() + lead + args.duration if args.duration else None
     lost: dict[str, Any] = summary.setdefault("lost", {})
     while not stop.is_set():
@@ -61,9 +62,9 @@ def record(
             break
         for name, why in rig.check(timeout=config.heartbeat_timeout_s).items():
             lost[name] = {"time_unix": time.time(), "error": why}
-            print(f"rig: {name} lost: {why}; the other slaves record on", file=log)
+            print(f"rig: {name} lost: {why}; the other slaves record on", file=sys.stderr)
         if not rig.live:
-            print("rig: no slave is left", file=log)
+            print("rig: no slave is left", file=sys.stderr)
             break
     stopped = rig.stop_recording()
     _print_results("stopped", stopped, log)
@@ -87,6 +88,13 @@ def main(argv: list[str]) -> int:
         "--status-only", action="store_true", help="start the slaves, print their status (one line each), quit"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout at the end")
+    parser.add_argument(
+        "--max-clock-offset-ms",
+        type=float,
+        default=None,
+        help="do not record when a host's wall clock may be further than this from the true time "
+        "(its clock source's offset + estimated error; unknown counts as too far)",
+    )
     args = parser.parse_args(argv)
     try:
         config = load_rig(args.rig_file)
@@ -105,6 +113,18 @@ def main(argv: list[str]) -> int:
                     print(status_line(name, entry))
             if not rig.live:
                 print("rig: no slave is running", file=sys.stderr)
+                return 1
+            clocks = rig.clocks(args.max_clock_offset_ms)
+            summary["clocks"] = clocks.as_dict()
+            for name, clock in clocks.hosts.items():
+                print(f"clock {name}: {describe_clock(clock)}", file=sys.stderr)
+            for warning in clocks.warnings:
+                print(f"rig: warning: {warning}", file=sys.stderr)
+            if clocks.out_of_line:
+                print(f"rig: not recording: clocks out of line on {', '.join(clocks.out_of_line)}", file=sys.stderr)
+                summary["failures"] = dict(rig.failures)
+                if args.json:
+                    print(json.dumps(summary, default=str))
                 return 1
             if not args.status_only:
                 record(rig, config, args, stop, summary)

@@ -19,6 +19,7 @@ from camera_core.commands.protocol import (
     Quit,
     Request,
     SelfTest,
+    SetControls,
     StartRecording,
     StopRecording,
     Subscribe,
@@ -124,6 +125,15 @@ class CommandHandler:
                 return {"reason": "quit command"}
             case SelfTest(seconds):
                 return self.system.self_test(seconds)
+            case SetControls(camera_id, exposure_us, analogue_gain, colour_gains, lock_after_frames):
+                cameras = self.system.set_controls(
+                    camera_id,
+                    exposure_us=exposure_us,
+                    analogue_gain=analogue_gain,
+                    colour_gains=colour_gains,
+                    lock_after_frames=lock_after_frames,
+                )
+                return {"cameras": cameras}
         raise AssertionError(f"unhandled command {command!r}")
 
     def status(self, camera_id: int | None = None) -> dict[str, Any]:

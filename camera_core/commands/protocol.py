@@ -81,7 +81,28 @@ class SelfTest:
     seconds: float | None = None
 
 
-Command = StartRecording | StopRecording | TakeSnapshot | GetStatus | TogglePreview | Subscribe | Quit | SelfTest
+@dataclass(frozen=True, slots=True)
+class SetControls:
+    """Exposure, gain, white balance or their lock; None keeps a setting, 0 or [] makes it automatic."""
+
+    camera_id: int | None = None
+    exposure_us: float | None = None
+    analogue_gain: float | None = None
+    colour_gains: tuple[float, ...] | None = None
+    lock_after_frames: int | None = None
+
+
+Command = (
+    StartRecording
+    | StopRecording
+    | TakeSnapshot
+    | GetStatus
+    | TogglePreview
+    | Subscribe
+    | Quit
+    | SelfTest
+    | SetControls
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +156,31 @@ def _event_names(name: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _number_up_to(limit: float) -> Callable[[str, Any], float]:
+    def check(name: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= limit:
+            raise ValueError(f"'{name}' must be a number from 0 (automatic) to {limit:g}, got {_show(value)}")
+        return float(value)
+
+    return check
+
+
+def _colour_gains(name: str, value: Any) -> tuple[float, ...]:
+    ok = isinstance(value, list) and len(value) in (0, 2)
+    ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 32 for v in value)
+    if not ok:
+        raise ValueError(
+            f"'{name}' must be [red, blue] gains above 0 and up to 32, or [] (automatic), got {_show(value)}"
+        )
+    return tuple(float(v) for v in value)
+
+
+def _frame_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+        raise ValueError(f"'{name}' must be a whole number of frames from 0 (never) to 1000000, got {_show(value)}")
+    return value
+
+
 _Validator = Callable[[str, Any], Any]
 
 #: command name -> (class, {argument: validator})
@@ -147,6 +193,16 @@ COMMANDS: dict[str, tuple[type, dict[str, _Validator]]] = {
     "subscribe": (Subscribe, {"enabled": _boolean, "events": _event_names}),
     "quit": (Quit, {}),
     "self_test": (SelfTest, {"seconds": _seconds}),
+    "set_controls": (
+        SetControls,
+        {
+            "camera_id": _camera_id,
+            "exposure_us": _number_up_to(1e7),
+            "analogue_gain": _number_up_to(64),
+            "colour_gains": _colour_gains,
+            "lock_after_frames": _frame_count,
+        },
+    ),
 }
 
 #: success status of each command
@@ -159,6 +215,7 @@ SUCCESS_STATUS: dict[str, str] = {
     "subscribe": "subscribed",
     "quit": "shutdown",
     "self_test": "self_test_report",
+    "set_controls": "controls_set",
 }
 
 COMMAND_NAMES: dict[type, str] = {cls: name for name, (cls, _) in COMMANDS.items()}

@@ -75,6 +75,32 @@ COMMANDS: dict[str, dict[str, Any]] = {
         {"seconds": {"type": ["number", "null"], "minimum": 0.2, "maximum": 600, "description": "clip length"}},
         "Record a short clip per camera, verify it (frames = rows), delete it; reply self_test_report.",
     ),
+    "set_controls": _command(
+        "set_controls",
+        {
+            "camera_id": CAMERA_ID,
+            "exposure_us": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 1e7,
+                "description": "µs; 0 = automatic",
+            },
+            "analogue_gain": {"type": ["number", "null"], "minimum": 0, "maximum": 64, "description": "0 = automatic"},
+            "colour_gains": {
+                "type": ["array", "null"],
+                "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 32},
+                "maxItems": 2,
+                "description": "[red, blue]; [] = automatic white balance",
+            },
+            "lock_after_frames": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "maximum": 1000000,
+                "description": "fix the automatic ones after this many frames from now; 0 = never",
+            },
+        },
+        "Change exposure, gain, white balance or their lock (omitted: unchanged); reply controls_set.",
+    ),
 }
 
 
@@ -227,6 +253,21 @@ REPLIES: dict[str, dict[str, Any]] = {
             ["passed", "cameras"],
         ),
         "Answer to self_test: pass/fail per camera (the clip is deleted).",
+    ),
+    "controls_set": _reply(
+        "controls_set",
+        _obj(
+            {
+                "cameras": {
+                    "type": "array",
+                    "items": _obj(
+                        {"camera_id": {"type": "integer"}, "controls": {"type": "object"}}, ["camera_id", "controls"]
+                    ),
+                }
+            },
+            ["cameras"],
+        ),
+        "Answer to set_controls: each camera's controls (the new values reach frames a few frames later).",
     ),
     "error": _reply(
         "error",

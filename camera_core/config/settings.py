@@ -16,6 +16,7 @@ LIBCAMERA_LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 MODES = ("interactive", "headless", "slave")
 BACKENDS = ("auto", "picamera2", "sim", "opencv")
 H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium")
+SYNC_ROLES = ("off", "server", "client")
 
 
 def _opt(
@@ -123,6 +124,29 @@ class Settings:
     opencv_file_wait_for_recording: bool = _opt(
         True, "A replayed video file shows its first frame until a recording starts, then plays"
     )
+    sim_clock_offset_us: float = _opt(
+        0.0,
+        "Wall-clock error of this simulated host, µs (its frame wall-clock times and sync are off by it)",
+        flags=("--sim-clock-offset-us",),
+        lo=-1e9,
+        hi=1e9,
+    )
+    sim_led: bool = _opt(
+        False,
+        "Simulated cameras see a shared LED driven by the true clock (for synccheck)",
+        flags=("--sim-led",),
+        neg="--no-sim-led",
+    )
+    sim_led_period_s: float = _opt(1.0, "The simulated LED flashes once every this many seconds", lo=0.01, hi=3600)
+    sim_led_on_ms: float = _opt(
+        100.0,
+        "How long each simulated LED flash lasts, ms (at least a frame period gives partly lit frames)",
+        lo=0.1,
+        hi=3.6e6,
+    )
+    sim_exposure_us: float = _opt(
+        0.0, "Exposure time of simulated frames, µs (0 = the whole frame duration)", lo=0, hi=1e7
+    )
     # Encoding
     h264_preset: str = _opt("ultrafast", "libx264 preset (software encoding)", choices=H264_PRESETS)
     h264_crf: int = _opt(23, "libx264 constant rate factor when h264_bitrate_kbps is 0", lo=0, hi=51)
@@ -179,6 +203,60 @@ class Settings:
         "Python thread switch interval in slave mode, ms (lower: faster replies while recording; 0 = Python's 5 ms)",
         lo=0,
         hi=100,
+    )
+    # Sync between cameras and hosts (docs/sync.md)
+    sync_role: str = _opt(
+        "off",
+        "Frame sync (libcamera software sync): server (the first camera serves, the others follow), client or off",
+        flags=("--sync-role",),
+        choices=SYNC_ROLES,
+    )
+    sync_frames: int = _opt(
+        100,
+        "Frames after start until the sync point; recording starts there",
+        flags=("--sync-frames",),
+        lo=1,
+        hi=100000,
+    )
+    sync_period_frames: int = _opt(30, "Sim sync: the server sends its timing every this many frames", lo=1, hi=10000)
+    sync_min_adjustment_us: int = _opt(
+        50, "Sim sync: a client corrects its phase only by at least this many µs", lo=0, hi=1000000
+    )
+    sync_group: str = _opt("239.255.255.250", "Sim sync: UDP multicast group of the sync messages")
+    sync_port: int = _opt(10000, "Sim sync: UDP port of the sync messages", lo=1, hi=65535)
+    sync_interface: str = _opt(
+        "127.0.0.1", "Sim sync: address of the interface the messages use (127.0.0.1 keeps them on this machine)"
+    )
+    clock_chronyc_host: str = _opt(
+        "",
+        "Where chronyc asks chronyd for the clock state (a host or a socket path; empty: chronyc's default)",
+        flags=("--chronyc-host",),
+    )
+    # Camera controls (docs/sync.md#camera-controls)
+    exposure_time_us: float = _opt(
+        0.0,
+        "Exposure time, µs (0 = automatic); sync needs it shorter than the frame period",
+        flags=("--exposure-us",),
+        lo=0,
+        hi=1e7,
+    )
+    analogue_gain: float = _opt(0.0, "Analogue gain (0 = automatic)", flags=("--analogue-gain",), lo=0, hi=64)
+    colour_gains: str = _opt(
+        "", "White balance as red,blue colour gains, e.g. 2.0,1.8 (empty = automatic)", flags=("--colour-gains",)
+    )
+    lock_controls_after_frames: int = _opt(
+        0,
+        "Fix the automatic exposure, gain and white balance at their values after this many frames (0 = never)",
+        flags=("--lock-controls-after",),
+        lo=0,
+        hi=1000000,
+    )
+    trigger_fps: float = _opt(
+        0.0,
+        "External trigger: the pulse rate driving the camera (IMX296 XTR); frames and drops follow it (0 = free-running)",
+        flags=("--trigger-fps",),
+        lo=0,
+        hi=1000,
     )
 
     def __post_init__(self) -> None:

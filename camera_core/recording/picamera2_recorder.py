@@ -27,7 +27,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ from camera_core.recording.recorder import (
 )
 from camera_core.recording.segment import QueuedFrame, SegmentWriter, finalize_segment
 from camera_core.sources.frame import Frame
+from camera_core.sync import picamera2_sync
 from camera_core.timing import BootToWallClock
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ class FrameMeta:
     sensor_ns: int
     frame_duration_us: float
     wall_ns: int
+    #: SyncReady, SyncTimer, ExposureTime for the timing row.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Picamera2Recorder(Recorder):
@@ -310,9 +313,13 @@ class Picamera2Recorder(Recorder):
             wall = wall_ns if wall_ns is not None else self.clock.to_wall_ns(sensor_ns)
             if target.start_at_wall_ns is not None and wall < target.start_at_wall_ns:
                 return
+            if picamera2_sync.before_sync_point(self.source.sync_role, metadata):
+                return
             number = self._next_number
             self._next_number += 1
-            self._pending[int(sensor_ns / 1000)] = FrameMeta(number, sensor_ns, duration_us, wall)
+            self._pending[int(sensor_ns / 1000)] = FrameMeta(
+                number, sensor_ns, duration_us, wall, picamera2_sync.row_metadata(metadata)
+            )
         if self.style is not None:
             width, height = self.source.info.width, self.source.info.height
             with self.source._p2.MappedArray(request, "main") as m:
@@ -368,7 +375,13 @@ class Picamera2Recorder(Recorder):
                 if meta.number != position:
                     self._misnumbered += 1
                 frame = Frame(
-                    camera_id, _NO_IMAGE, "I420", meta.sensor_ns, meta.frame_duration_us, wall_clock_ns=meta.wall_ns
+                    camera_id,
+                    _NO_IMAGE,
+                    "I420",
+                    meta.sensor_ns,
+                    meta.frame_duration_us,
+                    wall_clock_ns=meta.wall_ns,
+                    extra=meta.extra,
                 )
                 current.write_encoded(QueuedFrame(position, frame, meta.wall_ns, 1, "start"), data)
                 self._written += 1

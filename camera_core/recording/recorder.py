@@ -27,6 +27,7 @@ from camera_core.recording.segment import (
 )
 from camera_core.sources.base import CameraInfo
 from camera_core.sources.frame import Frame
+from camera_core.sync.start import before_sync_point, start_threshold_ns
 from camera_core.timing import BootToWallClock
 from camera_core.util.files import free_bytes
 
@@ -215,7 +216,9 @@ class PyAVRecorder(Recorder):
             if target is None or self._failed or self._halted:
                 return
             wall_ns = frame.wall_clock_ns or self.clock.to_wall_ns(frame.sensor_timestamp_ns)
-            if target.start_at_wall_ns is not None and wall_ns < target.start_at_wall_ns:
+            if target.start_at_wall_ns is not None and wall_ns < start_threshold_ns(frame, target.start_at_wall_ns):
+                return
+            if before_sync_point(frame):
                 return
             if self._queue.full() and not self.block_when_full:
                 self._overflows += 1

@@ -18,7 +18,7 @@ from typing import Any
 from camera_core.recording.durable import DurableFile
 from camera_core.recording.h264 import H264Encoder, H264Params
 from camera_core.recording.remux import RemuxError, remux_to_mp4
-from camera_core.recording.timing_log import TIMING_CSV_SUFFIX, TimingLog, TimingRow
+from camera_core.recording.timing_log import TIMING_CSV_SUFFIX, TimingLog, TimingRow, row_extras
 from camera_core.sources.frame import Frame
 from camera_core.timing import DropCounter
 from camera_core.util.files import sha256_file
@@ -153,6 +153,7 @@ class SegmentWriter:
             pts_us,
             frame.frame_duration_us,
             frame.sequence,
+            **row_extras(frame.extra),  # type: ignore[arg-type]
         )
         try:
             self._timing.write(row)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,13 @@ COLUMNS = (
     "pts_us",
     "frame_duration_us",
     "sensor_sequence",
+    # Sync (docs/sync.md), empty when the camera does not sync: 1 when the frame was taken in sync
+    # (libcamera SyncReady), µs to the sync point (SyncTimer, negative after it), the phase error
+    # the camera last measured against the sync server (sim); then the exposure time.
+    "sync_ready",
+    "sync_timer_us",
+    "sync_error_us",
+    "exposure_us",
 )
 
 
@@ -43,6 +51,27 @@ class TimingRow:
     pts_us: int
     frame_duration_us: float
     sensor_sequence: int | None = None
+    sync_ready: bool | None = None
+    sync_timer_us: int | None = None
+    sync_error_us: int | None = None
+    exposure_us: int | None = None
+
+
+def row_extras(extra: Mapping[str, object]) -> dict[str, object]:
+    """The sync and exposure columns of a frame, from its metadata (picamera2 names: SyncReady,
+    SyncTimer, ExposureTime; the sim's sync_error_us)."""
+    out: dict[str, object] = {}
+    if "SyncReady" in extra:
+        out["sync_ready"] = bool(extra["SyncReady"])
+    for column, key in (
+        ("sync_timer_us", "SyncTimer"),
+        ("sync_error_us", "sync_error_us"),
+        ("exposure_us", "ExposureTime"),
+    ):
+        value = extra.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[column] = round(value)
+    return out
 
 
 class TimingLog:
@@ -80,11 +109,17 @@ class TimingLog:
 
 def format_row(row: TimingRow, write_time_unix: float) -> str:
     """One CSV line (numbers only, so no quoting is ever needed)."""
-    seq = "" if row.sensor_sequence is None else row.sensor_sequence
+    seq = _blank(row.sensor_sequence)
+    ready = "" if row.sync_ready is None else int(row.sync_ready)
     return (
         f"{row.frame_number},{write_time_unix:.6f},{row.sensor_timestamp_ns},{row.dropped_since_last},"
-        f"{row.total_hardware_drops},{row.wall_clock_ns},{row.pts_us},{row.frame_duration_us:.3f},{seq}\n"
+        f"{row.total_hardware_drops},{row.wall_clock_ns},{row.pts_us},{row.frame_duration_us:.3f},{seq},"
+        f"{ready},{_blank(row.sync_timer_us)},{_blank(row.sync_error_us)},{_blank(row.exposure_us)}\n"
     )
+
+
+def _blank(value: int | None) -> object:
+    return "" if value is None else value
 
 
 def read_timing_csv(path: Path) -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from camera_core.config.settings import Settings
+from camera_core.errors import ConfigError
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.frame import Frame
 
@@ -45,6 +46,13 @@ def resolve_backend(settings: Settings, warnings: list[str]) -> str:
 
 def create_sources(settings: Settings, warnings: list[str]) -> list[CameraSource]:
     backend = resolve_backend(settings, warnings)
+    if settings.sync_role != "off" and backend == "opencv":
+        raise ConfigError(
+            "settings",
+            "sync_role",
+            f"'{settings.sync_role}' is not possible with OpenCV cameras (USB cameras and video files cannot be synced)",
+            "off with --backend opencv; sync works with picamera2 and sim cameras",
+        )
     module_name, _, func_name = BACKEND_FACTORIES[backend].partition(":")
     factory: Callable[[Settings], list[CameraSource]] = getattr(importlib.import_module(module_name), func_name)
     return factory(settings)

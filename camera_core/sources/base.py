@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from camera_core.errors import InvalidArgumentError
 from camera_core.sources.frame import Frame, PixelFormat
 
 if TYPE_CHECKING:
@@ -67,6 +68,11 @@ class CameraSource(ABC):
     def status(self) -> dict[str, object]:
         """Backend-specific status fields for get_status."""
         return {}
+
+    def set_controls(self, **changes: Any) -> None:
+        """Change exposure, gain, white balance or their lock while running (sources/controls.py
+        `ControlState.change`). Sources without adjustable controls refuse."""
+        raise InvalidArgumentError(f"camera {self.camera_id} ({self.info.backend}) has no adjustable controls")
 
     def restart(self, attempt: int) -> None:
         """Bring a lost camera back (called from the capture thread, `attempt` counts from 1):

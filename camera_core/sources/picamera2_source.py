@@ -27,8 +27,11 @@ import numpy as np
 
 from camera_core.errors import CameraBusyError, NoCamerasError
 from camera_core.sources.base import CameraInfo, CameraSource
+from camera_core.sources.controls import ControlSettings, ControlState, check_offered
 from camera_core.sources.frame import Frame
 from camera_core.sources.pool import BufferPool
+from camera_core.sources.trigger import check_trigger_mode, trigger_period_us
+from camera_core.sync import picamera2_sync
 from camera_core.timing import DropCounter, RateMeter
 
 if TYPE_CHECKING:
@@ -163,6 +166,10 @@ class Picamera2Source(CameraSource):
         self._pending: Any = None  # the outstanding capture_request job
         self._completed: queue.Queue[Any] = queue.Queue()
         self.read_timeouts = 0
+        self.sync_role = picamera2_sync.camera_role(settings.sync_role, camera_id)
+        self.controls = ControlState(ControlSettings.from_settings(settings))
+        self.trigger_period_us = trigger_period_us(settings.trigger_fps)
+        self.last_sync: dict[str, Any] = {}  # SyncReady/SyncTimer of the newest frame
 
     @property
     def model(self) -> str:
@@ -207,19 +214,27 @@ class Picamera2Source(CameraSource):
         plan = plan_video(self.model, modes, s.frame_size, s.preview_size, s.target_fps)
         if plan.note:
             log.warning("cam%d: %s", self.camera_id, plan.note)
+        if self.trigger_period_us is not None:
+            check_trigger_mode(self.model, self.describe())
         duration_us = int(1e6 / plan.fps)
+        manual = self.controls.wanted.libcamera_controls()
+        check_offered(self.picam2.camera_controls, manual, self.describe())
         config = self.picam2.create_video_configuration(
             main={"size": plan.main_size, "format": "YUV420"},
             lores={"size": plan.lores_size, "format": "YUV420"},
             raw=None,
             buffer_count=s.picamera2_buffer_count,
-            controls={"FrameDurationLimits": (duration_us, duration_us)},
+            controls={
+                "FrameDurationLimits": (duration_us, duration_us),
+                **picamera2_sync.sync_controls(self.picam2, self.sync_role, s.sync_frames, self.describe()),
+                **manual,
+            },
             display=None,
             encode="main",
             sensor=plan.sensor,
         )
         self.picam2.configure(config)
-        fps = self._cap_fps(plan.fps)
+        fps = self._cap_fps(plan.fps) if self.trigger_period_us is None else round(1e6 / self.trigger_period_us, 3)
         actual = self.picam2.camera_configuration()
         main = tuple(actual["main"]["size"])
         lores = tuple(actual["lores"]["size"])
@@ -327,8 +342,14 @@ class Picamera2Source(CameraSource):
         """Every delivered frame, before it is copied or encoded: stats, then the recorder."""
         metadata = request.get_metadata()
         sensor_ns = int(metadata["SensorTimestamp"])
-        duration_us = float(metadata.get("FrameDuration") or 1e6 / self.info.fps)
+        duration_us = self.frame_duration_us(metadata)
         self.stats.observe(sensor_ns, duration_us)
+        if self.sync_role != "off":
+            self.last_sync = picamera2_sync.sync_metadata(metadata)
+        lock = self.controls.observe(metadata)
+        if lock:
+            self.picam2.set_controls(lock)  # takes effect a few frames later
+            log.info("cam%d: controls locked at %s", self.camera_id, lock)
         recorder = self.recorder
         if recorder is not None:
             recorder.on_request(request, metadata, sensor_ns, duration_us, wall_clock_ns(metadata))
@@ -370,11 +391,14 @@ class Picamera2Source(CameraSource):
             image=image,
             pixel_format="I420",
             sensor_timestamp_ns=sensor_ns,
-            frame_duration_us=float(metadata.get("FrameDuration") or 1e6 / self.info.fps),
+            frame_duration_us=self.frame_duration_us(metadata),
             wall_clock_ns=wall_clock_ns(metadata),
             lores=lores,
             arrival_ns=time.monotonic_ns(),
-            extra={k: metadata[k] for k in ("ExposureTime", "AnalogueGain") if k in metadata},
+            extra={
+                **{k: metadata[k] for k in ("ExposureTime", "AnalogueGain") if k in metadata},
+                **picamera2_sync.sync_metadata(metadata),
+            },
         )
 
     # -- recording and status --------------------------------------------------------------------
@@ -388,6 +412,18 @@ class Picamera2Source(CameraSource):
         )
         return self.recorder
 
+    def frame_duration_us(self, metadata: dict[str, Any]) -> float:
+        """What drops are counted against: the trigger period when triggered, else FrameDuration."""
+        if self.trigger_period_us is not None:
+            return self.trigger_period_us
+        return float(metadata.get("FrameDuration") or 1e6 / self.info.fps)
+
+    def set_controls(self, **changes: Any) -> None:
+        controls = self.controls.change(**changes)
+        check_offered(self.picam2.camera_controls, controls, self.describe())
+        self.picam2.set_controls(controls)  # takes effect a few frames later
+        log.info("cam%d: controls set: %s", self.camera_id, controls)
+
     def encoder_class(self) -> type:
         return self._p2.encoders.H264Encoder  # type: ignore[no-any-return]
 
@@ -399,6 +435,10 @@ class Picamera2Source(CameraSource):
             "sensor_frames": self.stats.frames,
             "read_timeouts": self.read_timeouts,
             "encoder": self._encoder_label,
+            "sync_role": self.sync_role,
+            **picamera2_sync.status_fields(self.last_sync),
+            "controls": self.controls.status(),
+            "trigger_fps": self._settings.trigger_fps,
         }
 
 

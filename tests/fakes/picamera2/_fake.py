@@ -44,6 +44,8 @@ class FakeCameraSpec:
     rotation: int = 0
     unit_cell_size: tuple[int, int] = (3450, 3450)
     modes: list[SensorMode] = field(default_factory=list)
+    #: Offers libcamera's software sync (SyncMode, SyncFrames); False like a virtual camera or a build without it.
+    sync: bool = True
 
     def __post_init__(self) -> None:
         if not self.modes:
@@ -66,6 +68,9 @@ class FakeState:
     instances: weakref.WeakSet[Picamera2] = field(default_factory=weakref.WeakSet)
     stats: dict[int, dict[str, int]] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    #: The sync server's ready time (wall-clock µs), standing in for its multicast message.
+    sync_ready_wall_us: int | None = None
+    trigger_hz: dict[int, float] = field(default_factory=dict)
 
     def camera_id(self, num: int) -> str:
         spec = self.cameras[num]
@@ -104,6 +109,7 @@ def _spec_from(item: FakeCameraSpec | Mapping[str, Any]) -> FakeCameraSpec:
         location=int(keys.pop("location", 2)),
         rotation=int(keys.pop("rotation", 0)),
         modes=modes,
+        sync=bool(keys.pop("sync", True)),
     )
     if keys:
         raise ValueError(f"unknown fake camera keys: {sorted(keys)}")
@@ -116,6 +122,7 @@ def configure_fake(
     fail_open: Iterable[int] | None = None,
     stall_after: Mapping[int, int] | None = None,
     startup_frames: int | None = None,
+    trigger_hz: Mapping[int, float] | None = None,
 ) -> None:
     """Set up the fake cameras and faults. Arguments left as None keep their current value.
 
@@ -124,6 +131,8 @@ def configure_fake(
     fail_open: {Num, ...} cameras whose open fails (RuntimeError from Picamera2()).
     stall_after: {Num: s} the camera delivers nothing from sensor sequence s on (s=0: nothing at all).
     startup_frames: frames after each start delivered with an error status (process_requests drops them).
+    trigger_hz: {Num: hz} an external trigger pulse drives the sensor: one frame per pulse at this
+        rate, whatever FrameDuration it reports (the IMX296 with its driver in trigger mode).
     """
     with STATE.lock:
         if cameras is not None:
@@ -136,6 +145,8 @@ def configure_fake(
             STATE.stall_after = {int(k): int(v) for k, v in stall_after.items()}
         if startup_frames is not None:
             STATE.startup_frames = startup_frames
+        if trigger_hz is not None:
+            STATE.trigger_hz = {int(k): float(v) for k, v in trigger_hz.items()}
 
 
 def stall_camera(num: int, sequence: int = 0) -> None:
@@ -177,6 +188,8 @@ def reset_fake() -> None:
         STATE.stall_after = {}
         STATE.startup_frames = 0
         STATE.acquired = set()
+        STATE.sync_ready_wall_us = None
+        STATE.trigger_hz = {}
     with STATE.changed:
         STATE.stats = {}
 

@@ -84,6 +84,8 @@ class FakeCamera:
         self._stop = threading.Event()
         self._controls: dict[str, Any] = {}
         self.on_complete: Callable[[FakeRequest], None] | None = None
+        self._sync_frame = 0
+        self._sync_ready = False
 
     # -- libcamera.Camera-like API ------------------------------------------------------------------------
     def acquire(self) -> None:
@@ -113,6 +115,7 @@ class FakeCamera:
 
     def start(self, controls: dict[str, Any]) -> None:
         self._controls.update(controls)  # controls persist across stop/start, as in the IPA
+        self._sync_frame, self._sync_ready = 0, False  # a start begins a new sync session
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"fake-sensor-{self.num}", daemon=True)
         self._thread.start()
@@ -172,7 +175,9 @@ class FakeCamera:
                 STATE.count(self.num, outcome)
                 sequence += 1
                 duration_us, _ = self._frame_timing()
-                next_t = t + duration_us * 1000
+                with STATE.lock:
+                    trigger = STATE.trigger_hz.get(self.num)
+                next_t = t + (round(1e9 / trigger) if trigger else duration_us * 1000)  # the pulse, when triggered
         except Exception:
             _log.exception("fake sensor thread of camera %d failed", self.num)
 
@@ -188,9 +193,10 @@ class FakeCamera:
         request.sequence = sequence
         request.frame_status = "Success" if sequence >= STATE.startup_frames else "Error"
         request.status = "Complete"
+        wall_ns = t_mono + (time.time_ns() - time.monotonic_ns())
         request.metadata = {
             "SensorTimestamp": t_mono + boot_offset,
-            "FrameWallClock": t_mono + (time.time_ns() - time.monotonic_ns()),
+            "FrameWallClock": wall_ns,
             "FrameDuration": duration_us,
             "ExposureTime": exposure_us,
             "AnalogueGain": gain,
@@ -204,4 +210,27 @@ class FakeCamera:
             "AeLocked": False,
             "SensorTemperature": 35.0,
             "FocusFoM": 1000,
+            **self._sync_metadata(wall_ns // 1000, duration_us),
         }
+
+    def _sync_metadata(self, wall_us: int, duration_us: int) -> dict[str, Any]:
+        """SyncReady/SyncTimer as the Pi's IPA reports them once SyncMode is Server (1) or Client (2).
+        The server is ready SyncFrames frames after its start; a client takes the server's ready time
+        (through STATE, standing in for the multicast message) and has no SyncTimer before it. Both
+        become ready on the first frame whose time plus half a frame is past the ready time. The fake
+        does not move a client's frames into phase."""
+        mode = int(self._controls.get("SyncMode", 0) or 0)
+        if not mode:
+            return {}
+        if mode == 1 and self._sync_frame == 0:
+            frames = int(self._controls.get("SyncFrames", 100) or 100)
+            with STATE.lock:
+                STATE.sync_ready_wall_us = wall_us + frames * duration_us
+        self._sync_frame += 1
+        with STATE.lock:
+            ready_at = STATE.sync_ready_wall_us
+        if ready_at is None:
+            return {"SyncReady": False}
+        if wall_us + duration_us / 2 > ready_at:
+            self._sync_ready = True
+        return {"SyncReady": self._sync_ready, "SyncTimer": ready_at - wall_us}

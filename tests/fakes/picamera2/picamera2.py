@@ -253,6 +253,8 @@ class Picamera2:
             "SyncMode": (0, 2, 0),
             "SyncFrames": (1, 1000000, 100),
         }
+        if not spec.sync:
+            del info["SyncMode"], info["SyncFrames"]
         self.camera_ctrl_info = {k: (k, ControlInfo(*v)) for k, v in info.items()}
         bayer = SensorFormat(spec.raw_format(mode))
         self.camera_properties_ = {
