@@ -44,6 +44,9 @@ class FakeCameraSpec:
     rotation: int = 0
     unit_cell_size: tuple[int, int] = (3450, 3450)
     modes: list[SensorMode] = field(default_factory=list)
+    #: Pixel formats the Raw stream offers when the camera has no raw Bayer modes (a UVC camera, libcamera's
+    #: virtual cameras: ["NV12"]); `sensor_modes` then lists only {"format": name} for each, as picamera2 does.
+    raw_formats: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.modes:
@@ -104,6 +107,7 @@ def _spec_from(item: FakeCameraSpec | Mapping[str, Any]) -> FakeCameraSpec:
         location=int(keys.pop("location", 2)),
         rotation=int(keys.pop("rotation", 0)),
         modes=modes,
+        raw_formats=[str(f) for f in keys.pop("raw_formats", [])],
     )
     if keys:
         raise ValueError(f"unknown fake camera keys: {sorted(keys)}")

@@ -276,6 +276,10 @@ class Picamera2:
         """Each mode as picamera2 reports it; the first read re-configures the camera once per mode."""
         if self.sensor_modes_:
             return self.sensor_modes_
+        assert self.camera is not None
+        if self.camera.spec.raw_formats:  # no Bayer modes: picamera2 can only quote the format names
+            self.sensor_modes_ = [{"format": name} for name in self.camera.spec.raw_formats]
+            return self.sensor_modes_
         modes = []
         for raw in self._raw_modes:
             fmt = SensorFormat(raw["format"])
