@@ -22,6 +22,12 @@ REAL_TIER_ENV = "CAMERA_CORE_REAL_PICAMERA2"
 collect_ignore = [] if os.environ.get(REAL_TIER_ENV) == "1" else ["real_picamera2"]
 
 
+def pytest_report_header() -> str:
+    if collect_ignore:
+        return f"real-picamera2 tier: not selected ({REAL_TIER_ENV}=1 selects it; docs/real_picamera2.md)"
+    return "real-picamera2 tier: selected (needs the kit: run it through ../shared/virtual-cameras/run_real.sh)"
+
+
 @pytest.fixture
 def small_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings for a fast sim run into tmp_path (VGA, no preview, unpaced unless asked)."""
