@@ -75,7 +75,10 @@ def probe() -> dict[str, Any]:
     seen["nums"] = [c["Num"] for c in info]
     seen["h264_is_libav"] = issubclass(H264Encoder, LibavH264Encoder)
 
+    manager = Picamera2._cm  # camera_core's discovery resets it between attempts that find no camera
+    seen["camera_manager"] = [type(manager.cameras).__name__, len(manager.cameras), callable(manager.reset)]
     cam = Picamera2(0)
+    seen["camera_manager_while_open"] = sorted(manager.cameras)
     try:
         seen["open_busy_camera"] = (failure(lambda: Picamera2(0)) or "").split(":")[0]
         seen["model_property"] = cam.camera_properties["Model"]
@@ -167,6 +170,7 @@ def probe() -> dict[str, Any]:
         cam.pre_callback = None
     finally:
         cam.close()
+    seen["camera_manager_after_close"] = sorted(manager.cameras)
     seen["closed_camera_reopens"] = failure(lambda: Picamera2(0).close())
     return seen
 
