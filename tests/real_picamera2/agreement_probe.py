@@ -80,7 +80,11 @@ def probe() -> dict[str, Any]:
     cam = Picamera2(0)
     seen["camera_manager_while_open"] = sorted(manager.cameras)
     try:
-        seen["open_busy_camera"] = (failure(lambda: Picamera2(0)) or "").split(":")[0]
+        try:
+            Picamera2(0)
+            seen["open_busy_camera"] = None
+        except RuntimeError as exc:  # camera_core quotes the message and its cause (CAMERA_BUSY)
+            seen["open_busy_camera"] = [str(exc), exc.__cause__ is not None]
         seen["model_property"] = cam.camera_properties["Model"]
         modes = cam.sensor_modes
         seen["sensor_modes_are_dicts_with_format"] = all(isinstance(m, dict) and "format" in m for m in modes)
