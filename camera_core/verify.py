@@ -5,6 +5,7 @@ The `verify` command checks frame codes only where the session's manifest says a
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +94,8 @@ CODED_BACKENDS = frozenset({"sim"})
 
 def recording_backend(video: Path) -> str | None:
     """The backend that recorded `video`, from the session's manifest.json beside it: the camera of the
-    recording (or segment) with this file name, else the one backend all the session's cameras share."""
+    recording (or segment) with this file name, else the camera its name says (camN_...), else the one
+    backend all the session's cameras share."""
     manifest_path = video.parent / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text())
@@ -105,6 +107,9 @@ def recording_backend(video: Path) -> str | None:
         files = {rec.get("video")} | {seg.get("video") for seg in rec.get("segments", [])}
         if names & files and int(rec.get("camera_id", -1)) in backends:
             return backends[int(rec["camera_id"])]
+    named = re.match(r"cam(\d+)_", video.name)  # a file the manifest does not list yet (killed session)
+    if named and int(named[1]) in backends:
+        return backends[int(named[1])]
     return next(iter(backends.values())) if len(set(backends.values())) == 1 else None
 
 
