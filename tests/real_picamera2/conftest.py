@@ -52,7 +52,7 @@ def kit_problem() -> str | None:
     """What is missing for the tier, or None."""
     how = (
         "run the tier as docs/real_picamera2.md says: build the kit with ../shared/virtual-cameras/build_kit.sh, "
-        f"`uv pip install picamera2=={PICAMERA2_VERSION}` (or `uv sync --group real-picamera2`), then "
+        f"`uv sync --group real-picamera2` (picamera2 {PICAMERA2_VERSION}), then "
         "PC2_KIT=KIT_DIR ../shared/virtual-cameras/run_real.sh env CAMERA_CORE_REAL_PICAMERA2=1 uv run --no-sync pytest tests/real_picamera2"
     )
     kit = os.environ.get("PC2_KIT", "")
