@@ -17,11 +17,12 @@ from real_support import (
     only_session,
 )
 
-#: On an idle 2-core machine the virtual pipeline loses none of these frames (issue 10's done-when: 0 drops).
-#: On a loaded one it loses some, mostly because its own thread is starved ("processing ... after the frame
-#: started" in its log; a bare picamera2 script loses them too), which says nothing about camera_core; the
-#: test then holds camera_core to losing none of the frames the camera delivered (every gap is a logged
-#: loss). Beyond this share something is badly wrong (e.g. buffers held for good), loaded or not.
+#: Issue 10's done-when asks for 0 drops here. The virtual pipeline loses a frame when its own thread or
+#: the request's return comes late; on a machine shared with other jobs it lost some in every 10 s take
+#: (1-5 per camera even at nice -20, up to 49 at load 6; mostly its own thread starved, "processing ...
+#: after the frame started", and a bare picamera2 script loses them too). So the test holds camera_core to
+#: losing none of the frames the camera delivered (every gap is a logged loss), and beyond this share
+#: something is badly wrong (e.g. buffers held for good), loaded or not.
 LOSS_SHARE_LIMIT = 0.5
 
 
@@ -30,7 +31,7 @@ def test_two_cameras_full_size_at_30_fps_for_10_s_lose_nothing_and_verify(
 ) -> None:
     """Issue 10's done-when; on the old code the encoder's float frame rate stopped it at once (exit 1).
     camera_core loses no frame the camera delivered: every gap in the rows is a frame libcamera logged
-    as lost (none on an idle machine, see LOSS_SHARE_LIMIT), and 0 encoder overflows."""
+    as lost (see LOSS_SHARE_LIMIT), and 0 encoder overflows."""
     done = camera_cli("--mode", "headless", "--resolution", "0", "--target-fps", "30", "--duration", "10",
                       "--no-mp4", "--libcamera-log-level", "DEBUG", "--output-dir", str(tmp_path))  # fmt: skip
     session = only_session(tmp_path)
