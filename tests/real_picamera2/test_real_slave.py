@@ -25,28 +25,41 @@ def white_and_black_share(jpeg: bytes) -> tuple[float, float]:
     return white, black
 
 
-def next_of(slave: RawSlave, status: str, timeout: float = 30.0) -> dict[str, Any]:
-    """The next message with this status, passing over events and other preview frames."""
+EVENTS: list[dict[str, Any]] = []
+
+
+def next_of(slave: RawSlave, status: str | None, timeout: float = 30.0) -> dict[str, Any]:
+    """The next message with this status (None: the next reply), keeping events in EVENTS and passing
+    over other preview frames."""
     deadline = time.monotonic() + timeout
     while True:
         message = slave.next_message(max(0.1, deadline - time.monotonic()))
-        if message["type"] == "status" and message["status"] == status:
+        if message["type"] == "event":
+            EVENTS.append(message)
+        elif message["type"] == "status" and (
+            message["status"] == status or (status is None and message["status"] != "preview_frame")
+        ):
             return message
         if time.monotonic() > deadline:
-            raise TimeoutError(f"no {status} within {timeout} s")
+            raise TimeoutError(f"no {status or 'reply'} within {timeout} s")
+
+
+def request(slave: RawSlave, command: str, timeout: float = 30.0, **args: Any) -> dict[str, Any]:
+    slave.send({"command": command, **args})
+    return next_of(slave, None, timeout)
 
 
 def test_slave_commands_preview_and_full_range_snapshots_while_recording(tmp_path: Path) -> None:
     argv = [sys.executable, str(ROOT / "main_camera.py"), "--mode", "slave", "--backend", "picamera2",
             "--resolution", "0", "--no-mp4", "--output-dir", str(tmp_path)]  # fmt: skip
     with RawSlave(argv, cwd=ROOT) as slave:
-        status = slave.request("get_status", timeout=60)  # answered once every camera delivers frames
+        status = request(slave, "get_status", timeout=60)  # answered once every camera delivers frames
         assert status["status"] == "status_report", status
         assert len(status["data"]["cameras"]) == 2
-        assert slave.request("stop_recording")["data"]["code"] == "NOT_RECORDING"
-        assert slave.request("subscribe")["status"] == "subscribed"
+        assert request(slave, "stop_recording")["data"]["code"] == "NOT_RECORDING"
+        assert request(slave, "subscribe")["status"] == "subscribed"
 
-        assert slave.request("toggle_preview", camera_id=0, enabled=True)["status"] == "preview_toggled"
+        assert request(slave, "toggle_preview", camera_id=0, enabled=True)["status"] == "preview_toggled"
         previews = [next_of(slave, "preview_frame")["data"] for _ in range(3)]
         for preview in previews:
             assert preview["camera_id"] == 0 and preview["format"] == "jpeg"
@@ -56,26 +69,29 @@ def test_slave_commands_preview_and_full_range_snapshots_while_recording(tmp_pat
             assert white > 0.05 and black > 0.05, (white, black)  # the bars' white and black, not grey
         assert previews[0]["frame_number"] < previews[-1]["frame_number"]
 
-        assert slave.request("start_recording")["status"] == "recording_started"
+        EVENTS.clear()
+        assert request(slave, "start_recording")["status"] == "recording_started"
         deadline = time.monotonic() + 30
         while True:  # each get_status is a round trip, so this waits on the slave, not on a timer
-            cams = slave.request("get_status")["data"]["cameras"]
+            cams = request(slave, "get_status")["data"]["cameras"]
             if all(c["frames_recorded"] >= 30 for c in cams):
                 break
             assert time.monotonic() < deadline, cams
-        snapshot = slave.request("take_snapshot")
+        first_frames = {e["data"].get("camera_id") for e in EVENTS if e["event"] == "recording_first_frame"}
+        assert first_frames == {0, 1}, EVENTS  # subscribed: each camera's take announced its first frame
+        snapshot = request(slave, "take_snapshot")
         assert snapshot["status"] == "snapshot_taken", snapshot
         files = [Path(snapshot["data"]["directory"]) / name for name in snapshot["data"]["files"]]
         assert len(files) == 2
         shares = [white_and_black_share(f.read_bytes()) for f in files]
         # Limited-range video written unchanged into a JPEG showed white as 235 and black as 16.
         assert all(white > 0.05 and black > 0.05 for white, black in shares), shares
-        assert slave.request("toggle_preview", camera_id=0, enabled=False)["status"] == "preview_toggled"
-        stopped = slave.request("stop_recording", timeout=60)
+        assert request(slave, "toggle_preview", camera_id=0, enabled=False)["status"] == "preview_toggled"
+        stopped = request(slave, "stop_recording", timeout=60)
         assert stopped["status"] == "recording_stopped", stopped
-        test = slave.request("self_test", seconds=1, timeout=90)
+        test = request(slave, "self_test", seconds=1, timeout=90)
         assert test["status"] == "self_test_report" and test["data"]["passed"], test
-        assert slave.request("quit")["status"] == "shutdown"
+        assert request(slave, "quit")["status"] == "shutdown"
         assert slave.close() == 0
 
     session = only_session(tmp_path)
