@@ -1,8 +1,11 @@
 """Check a recording against its timing CSV by decoding it: frames = rows, frame codes (sim and
-the test fake) step by exactly 1 + dropped_since_last, and MP4 pts equal the rows' pts_us."""
+the test fake) step by exactly 1 + dropped_since_last, and MP4 pts equal the rows' pts_us.
+The `verify` command checks frame codes only where the session's manifest says a sim recorded it."""
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,10 +108,46 @@ def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: 
     return report
 
 
+#: Backends whose frames carry a frame code (the sim draws one into every frame).
+CODED_BACKENDS = frozenset({"sim"})
+
+
+def recording_backend(video: Path) -> str | None:
+    """The backend that recorded `video`, from the session's manifest.json beside it: the camera of the
+    recording (or segment) with this file name, else the camera its name says (camN_...), else the one
+    backend all the session's cameras share."""
+    manifest_path = video.parent / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        return None
+    backends = {int(c["camera_id"]): str(c["backend"]) for c in manifest.get("cameras", []) if "backend" in c}
+    names = {video.name, video.with_suffix(".h264").name, video.with_suffix(".mp4").name}
+    for rec in manifest.get("recordings", []):
+        files = {rec.get("video")} | {seg.get("video") for seg in rec.get("segments", [])}
+        if names & files and int(rec.get("camera_id", -1)) in backends:
+            return backends[int(rec["camera_id"])]
+    named = re.match(r"cam(\d+)_", video.name)  # a file the manifest does not list yet (killed session)
+    if named and int(named[1]) in backends:
+        return backends[int(named[1])]
+    return next(iter(backends.values())) if len(set(backends.values())) == 1 else None
+
+
+def code_check_decision(video: Path, forced: bool | None) -> tuple[bool, str]:
+    """Whether to check frame codes in `video`, and why (printed with the verdict)."""
+    if forced is not None:
+        return forced, "frame codes checked (--codes)" if forced else "frame codes not checked (--no-codes)"
+    backend = recording_backend(video)
+    if backend in CODED_BACKENDS:
+        return True, f"frame codes checked ({backend} frames carry them)"
+    if backend is None:
+        return False, "frame codes not checked: no manifest.json beside it names the backend (--codes checks them)"
+    return False, f"frame codes not checked: recorded by {backend}, whose frames carry none"
+
+
 def main(argv: list[str]) -> int:
     """`python -m camera_core verify PATH...`: check recordings (files or session folders)."""
     import argparse
-    import json
 
     parser = argparse.ArgumentParser(
         prog="python -m camera_core verify",
@@ -116,7 +155,15 @@ def main(argv: list[str]) -> int:
         "frame_number = position, MP4 pts = pts_us, and (sim/test frames) frame codes step by 1 + drops.",
     )
     parser.add_argument("paths", nargs="+", type=Path, help=".h264/.mp4 files or session folders")
-    parser.add_argument("--no-codes", action="store_true", help="skip the frame-code check (real cameras)")
+    codes = parser.add_mutually_exclusive_group()
+    codes.add_argument(
+        "--codes",
+        dest="codes",
+        action="store_const",
+        const=True,
+        help="check frame codes whatever recorded it (default: only for sim recordings, from manifest.json)",
+    )
+    codes.add_argument("--no-codes", dest="codes", action="store_const", const=False, help="never check frame codes")
     parser.add_argument("--json", action="store_true", help="one JSON object per recording")
     args = parser.parse_args(argv)
     videos: list[Path] = []
@@ -137,13 +184,17 @@ def main(argv: list[str]) -> int:
             print(f"verify: {video.name}: no timing CSV beside it", file=sys.stderr)
             failed += 1
             continue
-        report = verify_recording(video, check_codes=not args.no_codes)
+        check_codes, checked = code_check_decision(video, args.codes)
+        report = verify_recording(video, check_codes=check_codes)
         failed += not report.ok
         if args.json:
-            print(json.dumps(report.as_dict()))
+            print(json.dumps({**report.as_dict(), "frame_codes_checked": check_codes}))
         else:
             verdict = "ok" if report.ok else "FAILED"
-            print(f"{video.name}: {verdict}: {report.frames} frames, {report.rows} rows, {report.drops_reported} drops")
+            print(
+                f"{video.name}: {verdict}: {report.frames} frames, {report.rows} rows, {report.drops_reported} drops; "
+                f"checked frames = rows, frame numbers{', pts' if video.suffix == '.mp4' else ''}; {checked}"
+            )
             for problem in report.problems:
                 print(f"  {problem}")
     return 1 if failed else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -13,6 +14,18 @@ from camera_core.config import Settings
 from camera_core.system import CameraSystem
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The tier on the real picamera2 (tests/real_picamera2, docs/real_picamera2.md) needs the kit from
+#: ../shared/virtual-cameras and runs only when asked for, so a fresh clone's `uv run pytest` never
+#: looks outside the repository.
+REAL_TIER_ENV = "CAMERA_CORE_REAL_PICAMERA2"
+collect_ignore = [] if os.environ.get(REAL_TIER_ENV) == "1" else ["real_picamera2"]
+
+
+def pytest_report_header() -> str:
+    if collect_ignore:
+        return f"real-picamera2 tier: not selected ({REAL_TIER_ENV}=1 selects it; docs/real_picamera2.md)"
+    return "real-picamera2 tier: selected (needs the kit: run it through ../shared/virtual-cameras/run_real.sh)"
 
 
 @pytest.fixture

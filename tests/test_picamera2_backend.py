@@ -254,3 +254,49 @@ def test_pi_smoke_script_runs_against_the_fake(tmp_path: Path) -> None:
         assert cam["frames"] == cam["rows"] > 0
         assert "libx264" in cam["encoder"]
     assert "PASS" in proc.stdout
+
+
+def test_camera_without_raw_modes_is_asked_for_the_preset_size(fake: ModuleType, tmp_path: Path) -> None:
+    """A UVC-like camera: picamera2 lists its modes as [{"format": "NV12"}] without sizes (the old plan
+    raised KeyError: 'size')."""
+    fake.configure_fake(cameras=[{"Model": "usb-webcam", "size": (1280, 720), "fps": 200.0, "raw_formats": ["NV12"]}])
+    source = create_sources(settings_for(tmp_path), [])[0]
+    assert isinstance(source, Picamera2Source)
+    try:
+        source.open()
+        assert source.picam2.sensor_modes == [{"format": "NV12"}]
+        assert (source.info.width, source.info.height) == (480, 360)
+    finally:
+        source.close()
+    assert all_closed(fake)
+
+
+def test_verify_checks_frame_codes_only_where_the_manifest_says_sim(
+    fake: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real camera's file never fails for lacking the sim's frame codes; the line says what was checked."""
+    from camera_core.verify import main as verify_main
+
+    with CameraSystem(settings_for(tmp_path, disable_mp4_conversion=True)) as system:
+        system.start_recording()
+        wait_recorded(system, 5)
+        system.stop_recording()
+        session = system.session.directory if system.session else tmp_path
+    manifest = json.loads((session / "manifest.json").read_text())
+    assert manifest["cameras"][0]["backend"] == "picamera2"
+
+    assert verify_main([str(session)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all("frame codes not checked: recorded by picamera2" in line for line in lines)
+    assert verify_main(["--codes", str(session)]) == 0  # the fake draws frame codes, so they check out
+    assert all("frame codes checked (--codes)" in line for line in capsys.readouterr().out.splitlines())
+
+    manifest["recordings"] = []  # killed before the manifest listed the takes: the file names say the camera
+    for camera in manifest["cameras"]:
+        camera["backend"] = "sim"  # as if a sim had recorded these frames: codes are checked
+    (session / "manifest.json").write_text(json.dumps(manifest))
+    assert verify_main([str(session)]) == 0
+    assert all("frame codes checked (sim frames carry them)" in x for x in capsys.readouterr().out.splitlines())
+    (session / "manifest.json").unlink()
+    assert verify_main([str(session)]) == 0
+    assert all("no manifest.json beside it" in line for line in capsys.readouterr().out.splitlines())

@@ -231,7 +231,12 @@ def test_callbacks_jobs_and_encoders_run_in_the_real_order() -> None:
     assert done.wait(TIMEOUT)
     cam.stop_recording()
     first_job = events.index("job")
-    assert events[first_job - 1] == "pre" and events[first_job + 1 : first_job + 3] == ["post", "encode"]
+    # A job runs between pre_callback and post_callback of a pass with new frames, or (as in picamera2,
+    # where dispatch_functions prods the loop when a completed request is queued) in a pass with none,
+    # after a whole pass (its last encode) and before the next one starts.
+    in_pass = events[first_job - 1] == "pre" and events[first_job + 1 : first_job + 3] == ["post", "encode"]
+    prodded = events[first_job - 1] == "encode" and events[first_job + 1 : first_job + 2] in (["pre"], [])
+    assert in_pass or prodded, events[max(0, first_job - 3) : first_job + 4]
     assert events[:3] == ["pre", "post", "encode"]
 
 

@@ -28,6 +28,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fractions import Fraction
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -177,7 +178,7 @@ class Picamera2Recorder(Recorder):
             bitrate=s.h264_bitrate_kbps * 1000 or None,
             repeat=True,
             iperiod=s.keyframe_interval,
-            framerate=info.fps,
+            framerate=Fraction(info.fps).limit_denominator(1000),  # PyAV (Pi 5's encoder) takes no float
         )
         if is_software_h264(self.source._p2):
             encoder.preset = s.h264_preset

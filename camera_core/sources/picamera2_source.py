@@ -28,7 +28,7 @@ import numpy as np
 from camera_core.errors import CameraBusyError, NoCamerasError
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.controls import ControlSettings, ControlState, check_offered
-from camera_core.sources.frame import Frame
+from camera_core.sources.frame import VIDEO_BT601, Frame, YuvEncoding
 from camera_core.sources.pool import BufferPool
 from camera_core.sources.trigger import check_trigger_mode, trigger_period_us
 from camera_core.sync import picamera2_sync
@@ -75,6 +75,8 @@ def plan_video(
     to the preset size (among those fast enough for `fps`) and the largest size of that mode's
     aspect ratio that fits the preset box. The lores (preview) stream is never larger than main."""
     width, height = even(size[0]), even(size[1])
+    # A camera without raw Bayer modes (UVC, libcamera's virtual cameras) lists only {"format": name}.
+    modes = [m for m in modes if "size" in m]
     fast_enough = [m for m in modes if float(m.get("fps") or 0) >= fps - 0.01]
     mode_fps = max((float(m.get("fps") or 0) for m in modes), default=0.0)
     note = ""
@@ -159,6 +161,7 @@ class Picamera2Source(CameraSource):
         self.plan: VideoPlan | None = None
         self._info: CameraInfo | None = None
         self._encoder_label = ""
+        self._yuv = VIDEO_BT601
         self.recorder: Picamera2Recorder | None = None
         self.stats = SensorStats()
         self._lock = threading.Lock()
@@ -237,6 +240,7 @@ class Picamera2Source(CameraSource):
         fps = self._cap_fps(plan.fps) if self.trigger_period_us is None else round(1e6 / self.trigger_period_us, 3)
         actual = self.picam2.camera_configuration()
         main = tuple(actual["main"]["size"])
+        self._yuv = YuvEncoding.from_colour_space(actual.get("colour_space"))  # limited-range Rec709 mostly
         lores = tuple(actual["lores"]["size"])
         self.plan = replace(plan, main_size=main, lores_size=lores, fps=fps)
         self._main_pool = BufferPool((main[1] * 3 // 2, main[0]))
@@ -399,6 +403,7 @@ class Picamera2Source(CameraSource):
                 **{k: metadata[k] for k in ("ExposureTime", "AnalogueGain") if k in metadata},
                 **picamera2_sync.sync_metadata(metadata),
             },
+            yuv=self._yuv,
         )
 
     # -- recording and status --------------------------------------------------------------------

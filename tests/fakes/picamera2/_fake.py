@@ -46,6 +46,9 @@ class FakeCameraSpec:
     modes: list[SensorMode] = field(default_factory=list)
     #: Offers libcamera's software sync (SyncMode, SyncFrames); False like a virtual camera or a build without it.
     sync: bool = True
+    #: Pixel formats the Raw stream offers when the camera has no raw Bayer modes (a UVC camera, libcamera's
+    #: virtual cameras: ["NV12"]); `sensor_modes` then lists only {"format": name} for each, as picamera2 does.
+    raw_formats: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.modes:
@@ -110,6 +113,7 @@ def _spec_from(item: FakeCameraSpec | Mapping[str, Any]) -> FakeCameraSpec:
         rotation=int(keys.pop("rotation", 0)),
         modes=modes,
         sync=bool(keys.pop("sync", True)),
+        raw_formats=[str(f) for f in keys.pop("raw_formats", [])],
     )
     if keys:
         raise ValueError(f"unknown fake camera keys: {sorted(keys)}")

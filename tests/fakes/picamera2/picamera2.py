@@ -67,10 +67,34 @@ class ControlInfo:
 _CFA = {"RGGB": 0, "GRBG": 1, "GBRG": 2, "BGGR": 3}
 
 
+class CameraManager:
+    """picamera2's process-wide camera manager (`Picamera2._cm`) as far as applications reach it: `cameras`,
+    the open Picamera2 objects by camera number, and `reset()`, which makes a fresh libcamera CameraManager
+    that enumerates the cameras again (the fake enumerates them on every call anyway; `resets` counts)."""
+
+    def __init__(self) -> None:
+        self.cameras: dict[int, Picamera2] = {}
+        self._lock = threading.Lock()
+        self.resets = 0
+
+    def add(self, index: int, camera: Picamera2) -> None:
+        with self._lock:
+            self.cameras[index] = camera
+
+    def cleanup(self, index: int) -> None:
+        with self._lock:
+            del self.cameras[index]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.resets += 1
+
+
 class Picamera2:
     """A fake Raspberry Pi camera: frames come from a sensor thread, are processed on an event loop thread."""
 
     platform = get_platform()
+    _cm = CameraManager()
     _raw_stream_ignore_list = ("bit_depth", "crop_limits", "exposure_limits", "fps", "unpacked")
 
     @staticmethod
@@ -219,6 +243,7 @@ class Picamera2:
         self.camera.acquire()  # raises when busy or when the fake says this camera fails
         self.camera.on_complete = self._request_completed
         self.is_open = True
+        Picamera2._cm.add(self.camera_idx, self)
 
     def _refresh_controls_and_properties(self) -> None:
         assert self.camera is not None
@@ -278,6 +303,10 @@ class Picamera2:
         """Each mode as picamera2 reports it; the first read re-configures the camera once per mode."""
         if self.sensor_modes_:
             return self.sensor_modes_
+        assert self.camera is not None
+        if self.camera.spec.raw_formats:  # no Bayer modes: picamera2 can only quote the format names
+            self.sensor_modes_ = [{"format": name} for name in self.camera.spec.raw_formats]
+            return self.sensor_modes_
         modes = []
         for raw in self._raw_modes:
             fmt = SensorFormat(raw["format"])
@@ -336,6 +365,7 @@ class Picamera2:
         assert self.camera is not None
         self.camera.on_complete = None
         self.camera.release()
+        Picamera2._cm.cleanup(self.camera_idx)
         self.is_open = False
         self.streams = []
         self.stream_map = {}

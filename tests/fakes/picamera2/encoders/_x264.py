@@ -12,14 +12,17 @@ from .encoder import _AV_FORMATS
 
 
 class X264Session:
-    """One libx264 stream (ultrafast, zerolatency: one packet out per frame in, no reordering)."""
+    """One libx264 stream (ultrafast, zerolatency: one packet out per frame in, no reordering).
+
+    `rate` goes to PyAV's add_stream unchanged, as picamera2's LibavH264Encoder passes it: PyAV 13 and
+    later take only an int or a Fraction, and a float raises AttributeError there, as on a Pi 5."""
 
     def __init__(
         self,
         width: int,
         height: int,
         fmt: str,
-        framerate: float,
+        rate: Any,
         bitrate: int | None,
         gop: int,
         qp: int | None,
@@ -31,7 +34,7 @@ class X264Session:
         self.input_format = _AV_FORMATS[fmt]
         self.width = width
         self.container = av.open("/dev/null", "w", format="null")
-        self.stream: Any = self.container.add_stream("libx264", rate=Fraction(framerate).limit_denominator(1000))
+        self.stream: Any = self.container.add_stream("libx264", rate=rate)
         ctx = self.stream.codec_context
         ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
         ctx.thread_count = threads

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..request import MappedArray
@@ -75,7 +76,7 @@ class H264Encoder(Encoder):
             self.width,
             self.height,
             self._format,
-            float(self.framerate or 30),
+            Fraction(self.framerate or 30).limit_denominator(1000),  # V4L2 takes any number
             self.bitrate,
             self.iperiod or DEFAULT_IPERIOD,
             self.qp,

@@ -71,7 +71,7 @@ class LibavH264Encoder(Encoder):
             self.width,
             self.height,
             self._format,
-            float(self.framerate or 30),
+            self.framerate,  # unchanged, as the real encoder passes it to add_stream
             self.bitrate,
             self.iperiod or (1 << 31) - 1,
             self.qp,
