@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -83,6 +84,25 @@ def recording_stamp(directory: Path, basenames: Iterable[str]) -> str:
         n += 1
         candidate = f"{stamp}_{n}"
     return candidate
+
+
+#: How far a synchronized start (`at`) may lie from this host's clock, in seconds.
+START_AT_WINDOW_S = 86400.0
+
+
+def _checked_start_time(at: object) -> float:
+    """`at` as a float Unix time within START_AT_WINDOW_S of now, else InvalidArgumentError."""
+    ok = isinstance(at, int | float) and not isinstance(at, bool)
+    ok = ok and (abs(at) < 2**1023 if isinstance(at, int) else math.isfinite(at))  # type: ignore[arg-type]
+    if not ok:
+        raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {str(at)[:40]}")
+    offset = float(at) - time.time()  # type: ignore[arg-type]
+    if abs(offset) > START_AT_WINDOW_S:
+        raise InvalidArgumentError(
+            f"'at' {float(at):.6g} is {abs(offset) / 86400:.3g} days from this host's clock; "  # type: ignore[arg-type]
+            f"allowed: a Unix time in seconds within {START_AT_WINDOW_S / 3600:g} hours of now"
+        )
+    return float(at)  # type: ignore[arg-type]
 
 
 class CameraSystem:
@@ -294,9 +314,7 @@ class CameraSystem:
                 raise AlreadyRecordingError(f"camera(s) {busy} already recording; stop_recording first")
             start_ns = None
             if at is not None:
-                if isinstance(at, bool) or not isinstance(at, int | float):
-                    raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {at!r}")
-                start_ns = int(at * 1e9)
+                start_ns = int(_checked_start_time(at) * 1e9)
             directory = self.session.directory
             self._check_free_space(directory)
             names = [self._basename_prefix(c) for c in cams]
