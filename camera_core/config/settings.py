@@ -161,6 +161,29 @@ class Settings:
     self_test_seconds: float = _opt(
         2.0, "Length of the self-test clip in seconds", flags=("--self-test-seconds",), lo=0.2, hi=600
     )
+    session_reserve_mb: float = _opt(
+        2.0,
+        "Space (MB) a session sets aside at its start for its own manifest and log, released at its end "
+        "so they are written even on a full disk (0 = none)",
+        lo=0,
+        hi=1000,
+    )
+    disk_resume_check_s: float = _opt(
+        10.0,
+        "Headless: after recording stopped for low disk space, check this often (s) and resume "
+        "once min_free_space_mb is free again (0 = stay stopped)",
+        lo=0,
+        hi=86400,
+    )
+    health_log_interval_s: float = _opt(
+        60.0,
+        "Log CPU temperature, throttling, load and memory every this many seconds (0 = at start and on warnings only)",
+        lo=0,
+        hi=86400,
+    )
+    cpu_temp_warn_c: float = _opt(
+        80.0, "A health_warning event (and log warning) when the CPU reaches this temperature, °C", lo=20, hi=150
+    )
     # Snapshots and preview streaming
     snapshot_jpeg_quality: int = _opt(90, "JPEG quality of snapshots", lo=1, hi=100)
     preview_jpeg_quality: int = _opt(80, "JPEG quality of streamed preview frames", lo=1, hi=100)

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from camera_core.config.settings import Settings
 from camera_core.errors import CameraCoreError
+from camera_core.modes.service import ServiceWatchdog
 from camera_core.session import NativeOutputCapture
 from camera_core.system import CameraSystem
 
@@ -41,22 +42,72 @@ class StopRequest:
         return self.event.wait(timeout)
 
 
+#: Signals whose default action ends the process: each one requests a clean stop instead, so the
+#: files are finalized and the manifest completed (SIGHUP: the terminal or ssh session closed).
+STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGPWR")
+    if hasattr(signal, name)
+)
+
+
 @contextmanager
 def stop_signals(stop: StopRequest) -> Iterator[None]:
-    """SIGINT and SIGTERM request a clean stop (files finalized) instead of killing the process."""
+    """While the block runs (start, the mode, and the final shutdown), every signal of
+    STOP_SIGNALS requests a clean stop; a repeated one is noted and changes nothing: the files
+    are being finalized and the process ends when they are."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, _frame: FrameType | None) -> None:
-        stop.set(signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.warning("%s received while stopping: still finalizing files, the process ends when done", name)
+            return
+        stop.set(name)
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+def say(text: str) -> None:
+    """One line on stderr; a closed terminal (SIGHUP, ssh gone) must not turn into an error."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+class StderrWarnings(logging.StreamHandler):  # type: ignore[type-arg]
+    """Warnings and errors of camera_core on stderr too (the journal under systemd), one line each;
+    records logged with extra={"console": False} are left out (they are printed otherwise)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self.setLevel(logging.WARNING)
+        self.setFormatter(logging.Formatter("main_camera.py: %(levelname)s: %(message)s"))
+        self.addFilter(lambda record: getattr(record, "console", True))
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord(record.__dict__)
+        record.levelname = record.levelname.lower()
+        return super().format(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass  # a closed stderr loses the copy; session.log has the line
+
+
+def log_thread_failure(args: threading.ExceptHookArgs) -> None:
+    """threading.excepthook: a background thread's failure goes to the log with its traceback."""
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    log.error("thread %s failed", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
 
 
 def start_duration_timer(stop: StopRequest, seconds: float) -> None:
@@ -76,6 +127,11 @@ class ModeContext:
     stdout: TextIO
 
 
+#: Exit code when the recordings are finalized but the session's manifest or log could not be
+#: written (the disk stayed full even after the session's reserve was released).
+EXIT_BOOKKEEPING_FAILED = 3
+
+
 def run_mode(
     settings: Settings,
     body: Callable[[ModeContext], int | None],
@@ -86,34 +142,54 @@ def run_mode(
     """Start the system with native output captured into session.log, run `body`, always stop.
 
     `protocol_stdout`: stdout is reserved for the caller (slave protocol); Python prints go to the
-    log. Returns the exit code: body's, 1 when the cameras could not start."""
+    log. Returns the exit code: body's; 1 when the cameras could not start; 3 when the session's
+    own files could not be written at its end."""
     stop = StopRequest()
     capture = NativeOutputCapture(keep_python_stdout=not protocol_stdout)
     capture.start()
     console = sys.stderr if settings.console_output else None
+    warnings_handler = None if console is not None else StderrWarnings(sys.stderr)
+    core_log = logging.getLogger("camera_core")
+    if warnings_handler is not None:
+        core_log.addHandler(warnings_handler)
+    previous_hook = threading.excepthook
+    threading.excepthook = log_thread_failure
     system = CameraSystem(settings, console=console)
+    service = ServiceWatchdog(system)
     code = 0
     try:
         with stop_signals(stop):
             try:
-                system.start()
-            except CameraCoreError as exc:
-                log.error("could not start: %s", exc)
-                if on_start_error is not None:
-                    on_start_error(exc)
-                print(f"main_camera.py: error: {exc}", file=sys.stderr)
-                return 1
-            for warning in system.warnings:  # e.g. simulated cameras because picamera2 is missing
-                print(f"main_camera.py: warning: {warning}", file=sys.stderr)
-            start_duration_timer(stop, settings.duration)
-            assert capture.protocol_stream is not None
-            code = body(ModeContext(system, stop, capture.protocol_stream)) or 0
-    except Exception:
-        log.exception("unexpected error; finalizing files")
-        code = 1
+                try:
+                    system.start()
+                except CameraCoreError as exc:
+                    if on_start_error is not None:
+                        on_start_error(exc)
+                    say(f"main_camera.py: error: {exc}")
+                    return 1
+                if warnings_handler is None and console is None:  # (system.warnings were logged)
+                    for warning in system.warnings:
+                        say(f"main_camera.py: warning: {warning}")
+                service.start()
+                start_duration_timer(stop, settings.duration)
+                assert capture.protocol_stream is not None
+                code = body(ModeContext(system, stop, capture.protocol_stream)) or 0
+            except Exception:
+                log.exception("unexpected error; finalizing files")
+                code = 1
+            finally:
+                service.stop()
+                system.stop()  # still under stop_signals: a second signal cannot cut it short
     finally:
-        try:
-            system.stop()
-        finally:
-            capture.stop()
+        capture.stop()
+        threading.excepthook = previous_hook
+        if warnings_handler is not None:
+            core_log.removeHandler(warnings_handler)
+    session = system.session
+    if session is not None and session.bookkeeping_error is not None and system.cameras:
+        say(
+            f"main_camera.py: error: {session.bookkeeping_error}; the disk of {session.directory} is full: "
+            "free space, then run `python -m camera_core recover` on that folder"
+        )
+        code = code or EXIT_BOOKKEEPING_FAILED
     return code

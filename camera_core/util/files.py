@@ -26,11 +26,15 @@ def fsync_file(f: IO[Any]) -> None:
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that a crash leaves either the old or the new file, never half of one."""
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=False)
-        f.write("\n")
-        fsync_file(f)
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=False)
+            f.write("\n")
+            fsync_file(f)
+        os.replace(tmp, path)
+    except BaseException:  # e.g. a full disk: the old file stays, no .tmp is left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def free_bytes(path: Path) -> int:
