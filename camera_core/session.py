@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import platform
@@ -14,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from camera_core.util.files import write_json_atomic
+from camera_core.util.files import write_json_atomic, write_json_in_place
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 MANIFEST_NAME = "manifest.json"
@@ -270,7 +271,14 @@ class Session:
         self.ended_at = time.time()
         self.release_reserve()
         try:
-            self.write_manifest()
+            try:
+                self.write_manifest()
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC or not self.manifest_path.exists():
+                    raise
+                # no room for a second copy: rewrite the old one in place (its space is reused)
+                log.warning("disk full: manifest.json rewritten in place")
+                write_json_in_place(self.manifest_path, self.manifest())
         except OSError as exc:
             self.bookkeeping_error = f"{self.manifest_path} could not be written ({exc.strerror or exc})"
             log.error("%s; the recordings themselves are finalized", self.bookkeeping_error)

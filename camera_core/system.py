@@ -531,7 +531,10 @@ class CameraSystem:
                 pool.submit(save_snapshot, frame, directory / f"snapshot_cam{cam.camera_id}_{stamp}.jpg", quality)
                 for cam, frame in shots
             ]
-            paths = [f.result() for f in futures]
+            try:
+                paths = [f.result() for f in futures]
+            except OSError as exc:  # a full disk: no .part is left (save_snapshot removes it)
+                raise LowDiskSpaceError(f"snapshot not saved in {directory}: {exc.strerror or exc}") from exc
         for (cam, frame), path in zip(shots, paths, strict=True):
             self.session.add_snapshot(
                 {

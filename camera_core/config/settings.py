@@ -162,7 +162,7 @@ class Settings:
         2.0, "Length of the self-test clip in seconds", flags=("--self-test-seconds",), lo=0.2, hi=600
     )
     session_reserve_mb: float = _opt(
-        2.0,
+        0.25,
         "Space (MB) a session sets aside at its start for its own manifest and log, released at its end "
         "so they are written even on a full disk (0 = none)",
         lo=0,

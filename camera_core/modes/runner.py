@@ -51,6 +51,11 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
 )
 
 
+#: Set by the CLI, whose process ends right after the run: stop signals then stay ignored until it
+#: exits, so a late one cannot turn a finished, finalized run into a killed process.
+hold_signals_after_run = False
+
+
 @contextmanager
 def stop_signals(stop: StopRequest) -> Iterator[None]:
     """While the block runs (start, the mode, and the final shutdown), every signal of
@@ -72,7 +77,7 @@ def stop_signals(stop: StopRequest) -> Iterator[None]:
         yield
     finally:
         for s, h in previous.items():
-            signal.signal(s, h)
+            signal.signal(s, signal.SIG_IGN if hold_signals_after_run else h)
 
 
 def say(text: str) -> None:
@@ -178,10 +183,12 @@ def run_mode(
                 log.exception("unexpected error; finalizing files")
                 code = 1
             finally:
-                service.stop()
-                system.stop()  # still under stop_signals: a second signal cannot cut it short
+                try:
+                    service.stop()
+                    system.stop()  # still under stop_signals: a second signal cannot cut it short
+                finally:
+                    capture.stop()
     finally:
-        capture.stop()
         threading.excepthook = previous_hook
         if warnings_handler is not None:
             core_log.removeHandler(warnings_handler)
