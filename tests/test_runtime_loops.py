@@ -1,0 +1,74 @@
+"""A camera whose loop dies is never silent: a traceback in the log, a camera_failed event and
+state "failed" in get_status within 2 s, while the other cameras record on; a failing background
+thread is logged with its traceback."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from camera_core.camera import Camera
+from camera_core.config import Settings
+from camera_core.modes.runner import log_thread_failure
+from camera_core.system import CameraSystem
+from tests.unattended_support import EventLog
+
+
+def test_a_dead_capture_loop_is_reported_while_others_record_on(
+    small_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="camera_core")
+
+    async def broken_recover(self: Camera, stopping: object, why: str) -> None:
+        raise RuntimeError(f"injected: recovery of cam{self.camera_id} broke ({why})")
+
+    monkeypatch.setattr(Camera, "_recover", broken_recover)
+    settings = small_settings(sim_cameras=2, sim_realtime=True, sim_fault_camera=1, sim_error_after_frames=15)
+    with CameraSystem(settings) as system:
+        events = EventLog(system.events)
+        system.start_recording()
+        started = time.monotonic()
+        (failed,) = events.wait_for("camera_failed", timeout=10)
+        assert failed.data["camera_id"] == 1 and "injected" in failed.data["reason"]
+        status = system.status()
+        assert time.monotonic() - started < 2.0 + 15 / 30  # the fault comes after 15 frames at 30 fps
+        cams = {c["camera_id"]: c for c in status["cameras"]}
+        assert cams[1]["state"] == "failed" and "injected" in str(cams[1]["last_error"])
+        assert cams[0]["state"] == "running" and status["failed_cameras"] == [1]
+        before = system.cameras[0].recorder.stats()["frames_recorded"]
+        wait_for_frames_of(system.cameras[0], int(before) + 30)
+        results = system.stop_recording()
+    assert {r.camera_id for r in results} == {0, 1}
+    assert next(r for r in results if r.camera_id == 0).frames >= int(before) + 30
+    record = next(r for r in caplog.records if "capture loop died" in r.getMessage())
+    assert record.levelno == logging.ERROR and record.exc_info is not None  # the traceback is logged
+
+
+def wait_for_frames_of(cam: Camera, recorded: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    version = 0
+    while int(cam.recorder.stats()["frames_recorded"]) < recorded:
+        assert time.monotonic() < deadline, "the healthy camera stopped recording"
+        version, _ = cam.latest.wait_newer(version, deadline - time.monotonic())
+
+
+def test_a_failing_thread_is_logged_with_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="camera_core")
+    previous = threading.excepthook
+    threading.excepthook = log_thread_failure
+    try:
+
+        def boom() -> None:
+            raise ValueError("background job broke")
+
+        worker = threading.Thread(target=boom, name="auto-stop-test")
+        worker.start()
+        worker.join(10)
+    finally:
+        threading.excepthook = previous
+    (record,) = [r for r in caplog.records if "thread auto-stop-test failed" in r.getMessage()]
+    assert record.exc_info is not None and "background job broke" in caplog.text
