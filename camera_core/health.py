@@ -86,7 +86,9 @@ def read_cpu_temp(root: Path) -> float | None:
 
 def parse_throttled(text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
     """`throttled=0x50005` -> ("0x50005", flags now, flags since boot); None if not that form."""
-    _, _, value = text.strip().partition("=")
+    key, _, value = text.strip().partition("=")
+    if key != "throttled":
+        return None
     try:
         bits = int(value, 16)
     except ValueError:
