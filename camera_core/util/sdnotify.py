@@ -31,7 +31,7 @@ class SystemdNotifier:
     def _watchdog_interval(env: Mapping[str, str]) -> float | None:
         """WatchdogSec in seconds when the watchdog is on for this process, else None."""
         pid = env.get("WATCHDOG_PID", "")
-        if pid and pid != str(os.getpid()):
+        if pid and pid not in (str(os.getpid()), str(os.getppid())):  # the parent: a launcher (uv run)
             return None
         try:
             usec = int(env.get("WATCHDOG_USEC", "0"))
