@@ -96,17 +96,18 @@ START_AT_WINDOW_S = 86400.0
 
 def _checked_start_time(at: object) -> float:
     """`at` as a float Unix time within START_AT_WINDOW_S of now, else InvalidArgumentError."""
-    ok = isinstance(at, int | float) and not isinstance(at, bool)
-    ok = ok and (abs(at) < 2**1023 if isinstance(at, int) else math.isfinite(at))  # type: ignore[arg-type]
-    if not ok:
+    if isinstance(at, bool) or not isinstance(at, int | float):
         raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {str(at)[:40]}")
-    offset = float(at) - time.time()  # type: ignore[arg-type]
+    if (isinstance(at, int) and abs(at) >= 2**1023) or (isinstance(at, float) and not math.isfinite(at)):
+        raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {str(at)[:40]}")
+    value = float(at)
+    offset = value - time.time()
     if abs(offset) > START_AT_WINDOW_S:
         raise InvalidArgumentError(
-            f"'at' {float(at):.6g} is {abs(offset) / 86400:.3g} days from this host's clock; "  # type: ignore[arg-type]
+            f"'at' {value:.6g} is {abs(offset) / 86400:.3g} days from this host's clock; "
             f"allowed: a Unix time in seconds within {START_AT_WINDOW_S / 3600:g} hours of now"
         )
-    return float(at)  # type: ignore[arg-type]
+    return value
 
 
 def _start_error(exc: BaseException, settings: Settings) -> BaseException:

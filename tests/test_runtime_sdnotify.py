@@ -4,6 +4,7 @@ process), again after it recovers, STOPPING=1 at the end."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -57,7 +58,7 @@ def test_watchdog_is_petted_only_while_frames_flow(tmp_path: Path, systemd_socke
         for arrived, text in receive(sock, time.monotonic() + 40):
             messages.append((arrived, text))
             pets = [t for t, m in messages if m == "WATCHDOG=1"]
-            gaps = [b - a for a, b in zip(pets, pets[1:])]
+            gaps = [b - a for a, b in itertools.pairwise(pets)]
             if gaps and max(gaps) >= 2.0:
                 pets_after_gap += 1
                 if pets_after_gap >= 3:  # petted again after the camera recovered
@@ -77,7 +78,7 @@ def test_watchdog_is_petted_only_while_frames_flow(tmp_path: Path, systemd_socke
     assert texts[0].startswith("READY=1\nSTATUS=2 camera(s) running"), texts[:3]
     pets = [t for t, m in messages if m == "WATCHDOG=1"]
     assert len(pets) >= 5  # every 0.1 s while frames flow
-    gaps = [b - a for a, b in zip(pets, pets[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(pets)]
     assert max(gaps) >= 2.0, "no pause in petting while cam1 stalled"
     assert pets_after_gap >= 3, "petting did not resume after cam1 recovered"
     assert any(m.startswith("STOPPING=1") for _, m in tail)

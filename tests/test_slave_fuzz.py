@@ -7,9 +7,15 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from slave_support import RawSlave, slave_cmd, validate
+
+from camera_core.config import Settings
+from camera_core.errors import InvalidArgumentError
+from camera_core.system import CameraSystem
 
 COMMANDS = [
     "start_recording",
@@ -93,3 +99,12 @@ def test_ten_thousand_fuzzed_lines_get_ten_thousand_replies(tmp_path: Path) -> N
         assert slave.request("get_status", id="alive")["id"] == "alive"
         assert slave.request("quit", id="bye")["status"] == "shutdown"
         assert slave.close() == 0
+
+
+@pytest.mark.parametrize("at", [10**400, 1e300, 1e18, -5.0, float("nan"), time.time() - 3 * 86400])
+def test_library_start_at_outside_a_day_is_invalid(small_settings: Callable[..., Settings], at: float) -> None:
+    with CameraSystem(small_settings(sim_cameras=1)) as system:
+        with pytest.raises(InvalidArgumentError) as caught:
+            system.start_recording(at=at)
+        assert caught.value.code == "INVALID_ARGUMENT" and "'at'" in str(caught.value)
+        assert not system.is_recording
