@@ -21,7 +21,7 @@ ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 MANIFEST_NAME = "manifest.json"
 LOG_NAME = "session.log"
 #: Space set aside for the session's own manifest and log (session_reserve_mb), released at its end.
-RESERVE_NAME = ".bookkeeping_reserve"
+RESERVE_NAME = ".bookkeeping_reserve.tmp"  # a crashed run's is removed by `recover` (*.tmp)
 #: The files a session writes about itself; a folder holding only these has no recording in it.
 OWN_FILES = (LOG_NAME, MANIFEST_NAME, MANIFEST_NAME + ".tmp", RESERVE_NAME)
 LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
