@@ -49,6 +49,8 @@ class ServiceWatchdog:
         for cam in self.system.cameras:
             if cam.failure:
                 return f"cam{cam.camera_id} failed"
+            if cam.state != "running":  # restart attempts under way: they do not count as frames
+                return f"cam{cam.camera_id} {cam.state} ({cam.last_error})"
             limit = max(FLOW_STALL_S, 3.0 / max(cam.source.info.fps, 0.1))
             silent = cam.seconds_since_frame()
             if silent > limit:
