@@ -177,8 +177,8 @@ class CameraSystem:
                 return self
             s = self.settings
             self.session = self._create_session()
-            self.session.open_log(s.log_level, self._console)
             try:
+                self.session.open_log(s.log_level, self._console)
                 self._notice_unfinished_sessions()
                 self._open_cameras()
             except BaseException as exc:
