@@ -59,7 +59,7 @@ def test_watchdog_is_petted_only_while_frames_flow(tmp_path: Path, systemd_socke
             messages.append((arrived, text))
             pets = [t for t, m in messages if m == "WATCHDOG=1"]
             gaps = [b - a for a, b in itertools.pairwise(pets)]
-            if gaps and max(gaps) >= 2.0:
+            if gaps and max(gaps) >= 2.5:  # the stall (camera_timeout_s 4), not a busy machine
                 pets_after_gap += 1
                 if pets_after_gap >= 3:  # petted again after the camera recovered
                     break
@@ -79,7 +79,7 @@ def test_watchdog_is_petted_only_while_frames_flow(tmp_path: Path, systemd_socke
     pets = [t for t, m in messages if m == "WATCHDOG=1"]
     assert len(pets) >= 5  # every 0.1 s while frames flow
     gaps = [b - a for a, b in itertools.pairwise(pets)]
-    assert max(gaps) >= 2.0, "no pause in petting while cam1 stalled"
+    assert max(gaps) >= 2.5, "no pause in petting while cam1 stalled"
     assert pets_after_gap >= 3, "petting did not resume after cam1 recovered"
     assert any(m.startswith("STOPPING=1") for _, m in tail)
     stderr = proc.stderr.read()  # type: ignore[union-attr]
