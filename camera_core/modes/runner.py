@@ -23,17 +23,47 @@ log = logging.getLogger(__name__)
 
 
 class StopRequest:
-    """Set by SIGINT/SIGTERM, --duration, a quit key or command; says why."""
+    """Set by a signal, --duration, a quit key or command; says why."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.reason = ""
+        #: Stop signals that came after the first (ignored: the shutdown is under way).
+        self.repeated_signals = 0
+        self.from_signal = False
+        self._announce_lock = threading.Lock()
+        self._announced = False
+        self._reported = 0
 
     def set(self, reason: str) -> None:
         if not self.event.is_set():
             self.reason = reason
             log.info("stopping: %s", reason)
         self.event.set()
+
+    def set_from_signal(self, name: str) -> None:
+        """From a signal handler: no logging or other I/O there (the interrupted main thread may
+        be inside the same logger or stream); `announce_signal_stop` logs it from its own thread."""
+        if self.event.is_set():
+            self.repeated_signals += 1
+            return
+        self.reason = name
+        self.from_signal = True
+        self.event.set()
+
+    def announce(self) -> None:
+        """Log a signal's stop request and repeated signals not logged yet (any thread but the
+        handler's; idempotent)."""
+        with self._announce_lock:
+            if self.from_signal and not self._announced:
+                self._announced = True
+                log.info("stopping: %s", self.reason)
+            if self.repeated_signals > self._reported:
+                log.warning(
+                    "%d more stop signal(s) while stopping: ignored, the files are finalized first",
+                    self.repeated_signals - self._reported,
+                )
+                self._reported = self.repeated_signals
 
     def is_set(self) -> bool:
         return self.event.is_set()
@@ -49,6 +79,7 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGPWR")
     if hasattr(signal, name)
 )
+STOP_SIGNAL_NAMES = frozenset(s.name for s in STOP_SIGNALS)
 
 
 #: Set by the CLI, whose process ends right after the run: stop signals then stay ignored until it
@@ -66,18 +97,29 @@ def stop_signals(stop: StopRequest) -> Iterator[None]:
         return
 
     def handler(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if stop.is_set():
-            log.warning("%s received while stopping: still finalizing files, the process ends when done", name)
-            return
-        stop.set(name)
+        stop.set_from_signal(signal.Signals(signum).name)
 
+    done = threading.Event()
+    announcer = threading.Thread(target=announce_signal_stop, args=(stop, done), name="stop-signal", daemon=True)
+    announcer.start()
     previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         yield
     finally:
         for s, h in previous.items():
             signal.signal(s, signal.SIG_IGN if hold_signals_after_run else h)
+        done.set()
+        announcer.join(timeout=1)
+        stop.announce()  # signals during the last moments: on stderr (session.log is closed)
+
+
+def announce_signal_stop(stop: StopRequest, done: threading.Event) -> None:
+    """Log what the signal handler may not (StopRequest.announce), as soon as it happens."""
+    while not done.is_set():
+        stop.wait(0.1)
+        stop.announce()
+        if stop.is_set():
+            done.wait(0.1)
 
 
 def say(text: str) -> None:
@@ -172,9 +214,7 @@ def run_mode(
                         on_start_error(exc)
                     say(f"main_camera.py: error: {exc}")
                     return 1
-                if warnings_handler is None and console is None:  # (system.warnings were logged)
-                    for warning in system.warnings:
-                        say(f"main_camera.py: warning: {warning}")
+                # system.warnings (e.g. sim instead of a missing picamera2) were logged: on stderr once
                 service.start()
                 start_duration_timer(stop, settings.duration)
                 assert capture.protocol_stream is not None
@@ -184,6 +224,7 @@ def run_mode(
                 code = 1
             finally:
                 try:
+                    stop.announce()  # the reason is in session.log before it closes
                     service.stop()
                     system.stop()  # still under stop_signals: a second signal cannot cut it short
                 finally:
