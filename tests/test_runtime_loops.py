@@ -4,12 +4,15 @@ thread is logged with its traceback."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from slave_support import RawSlave, session_dir, slave_cmd
 
 from camera_core.camera import Camera
 from camera_core.config import Settings
@@ -72,3 +75,27 @@ def test_a_failing_thread_is_logged_with_its_traceback(caplog: pytest.LogCapture
         threading.excepthook = previous
     (record,) = [r for r in caplog.records if "thread auto-stop-test failed" in r.getMessage()]
     assert record.exc_info is not None and "background job broke" in caplog.text
+
+
+def test_slave_reports_a_camera_whose_loop_died(tmp_path: Path) -> None:
+    config = tmp_path / "config.txt"
+    config.write_text("sim_fault_camera = 1\nsim_crash_after_frames = 30\n")
+    with RawSlave(slave_cmd(tmp_path / "out", "--config", str(config))) as slave:
+        assert slave.request("subscribe", events=["camera_failed"])["status"] == "subscribed"
+        assert slave.request("start_recording")["status"] == "recording_started"
+        event = slave.next_message(timeout=20)  # validated against the camera_failed schema
+        assert event["type"] == "event" and event["event"] == "camera_failed", event
+        assert event["data"]["camera_id"] == 1 and "SimulatedLoopCrash" in event["data"]["reason"]
+        cams = {c["camera_id"]: c for c in slave.request("get_status")["data"]["cameras"]}
+        assert cams[1]["state"] == "failed" and cams[0]["state"] == "running"
+        before = cams[0]["frames_recorded"]
+        while cams[0]["frames_recorded"] < before + 15:  # cam0 records on (each status waits on the slave)
+            cams = {c["camera_id"]: c for c in slave.request("get_status", timeout=10)["data"]["cameras"]}
+        assert slave.request("quit")["status"] == "shutdown"
+        assert slave.close() == 0
+        stderr = slave.proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert "main_camera.py: error: cam1: capture loop died: SimulatedLoopCrash" in stderr
+    log = (session_dir(tmp_path / "out") / "session.log").read_text()
+    assert "Traceback" in log and "SimulatedLoopCrash" in log
+    manifest = json.loads((session_dir(tmp_path / "out") / "manifest.json").read_text())
+    assert manifest["complete"] is True and len(manifest["recordings"]) == 2

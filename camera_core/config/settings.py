@@ -121,6 +121,13 @@ class Settings:
     opencv_file_wait_for_recording: bool = _opt(
         True, "A replayed video file shows its first frame until a recording starts, then plays"
     )
+    sim_crash_after_frames: int = _opt(
+        0,
+        "Fault injection: that camera's capture loop dies after this many frames (an error nothing handles; "
+        "the camera is reported failed, not restarted; 0 = never)",
+        lo=0,
+        hi=10**9,
+    )
     # Encoding
     h264_preset: str = _opt("ultrafast", "libx264 preset (software encoding)", choices=H264_PRESETS)
     h264_crf: int = _opt(23, "libx264 constant rate factor when h264_bitrate_kbps is 0", lo=0, hi=51)

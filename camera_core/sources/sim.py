@@ -44,6 +44,13 @@ class SimParams:
     #: delivering (stall) or read() raises (error) until it is restarted. 0 = never.
     stall_after_frames: int = 0
     error_after_frames: int = 0
+    #: Fault injection: after this many frames read() raises SimulatedLoopCrash, which no
+    #: `except Exception` catches, so the camera's capture loop dies (tests its supervision).
+    crash_after_frames: int = 0
+
+
+class SimulatedLoopCrash(BaseException):
+    """An error that escapes the capture loop's handling, as a bug would (sim_crash_after_frames)."""
 
 
 def boottime_ns() -> int:
@@ -167,6 +174,10 @@ class SimSource(CameraSource):
             return True
         if self._fault_done:
             return False
+        if p.crash_after_frames and self._since_start >= p.crash_after_frames:
+            self._fault_done = True
+            self.faults_injected += 1
+            raise SimulatedLoopCrash(f"simulated loop crash after {self._since_start} frames (sim_crash_after_frames)")
         if p.error_after_frames and self._since_start >= p.error_after_frames:
             self._fault_done = True
             self.faults_injected += 1
@@ -240,5 +251,6 @@ def create_sim_sources(settings: Settings) -> list[CameraSource]:
         params,
         stall_after_frames=settings.sim_stall_after_frames,
         error_after_frames=settings.sim_error_after_frames,
+        crash_after_frames=settings.sim_crash_after_frames,
     )
     return [SimSource(i, faulty if i == settings.sim_fault_camera else params) for i in range(settings.sim_cameras)]
