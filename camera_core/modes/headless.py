@@ -52,7 +52,10 @@ def record_until_stopped(ctx: ModeContext) -> int:
         say(f"cam{r.camera_id}: {r.frames} frames, {r.hardware_drops} drops -> {r.video}")
     if system.session is not None:
         say(f"session: {system.session.directory}")
-    return 0 if all(not r.errors for r in results) else 1
+    failed = [cam for cam in system.cameras if cam.failure]
+    for cam in failed:
+        say(f"main_camera.py: error: cam{cam.camera_id} failed during the run: {cam.failure}")
+    return 0 if all(not r.errors for r in results) and not failed else 1
 
 
 def run(settings: Settings) -> int:

@@ -143,6 +143,9 @@ class StderrWarnings(logging.StreamHandler):  # type: ignore[type-arg]
     def format(self, record: logging.LogRecord) -> str:
         record = logging.makeLogRecord(record.__dict__)
         record.levelname = record.levelname.lower()
+        if record.exc_info or record.exc_text:  # one line here; the traceback is in session.log
+            record.exc_info, record.exc_text = None, None
+            record.msg = f"{record.msg} (traceback in session.log)"
         return super().format(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
