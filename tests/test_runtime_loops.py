@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from camera_core.camera import Camera
 from camera_core.config import Settings
 from camera_core.modes.runner import log_thread_failure
 from camera_core.system import CameraSystem
+from tests.conftest import ROOT, main_camera_cmd
 from tests.unattended_support import EventLog
 
 
@@ -99,3 +101,19 @@ def test_slave_reports_a_camera_whose_loop_died(tmp_path: Path) -> None:
     assert "Traceback" in log and "SimulatedLoopCrash" in log
     manifest = json.loads((session_dir(tmp_path / "out") / "manifest.json").read_text())
     assert manifest["complete"] is True and len(manifest["recordings"]) == 2
+
+
+def test_headless_says_which_camera_failed_and_exits_1(tmp_path: Path) -> None:
+    config = tmp_path / "config.txt"
+    config.write_text(
+        "camera_backend = sim\nresolution_preset = 7\nsim_fault_camera = 1\nsim_crash_after_frames = 20\n"
+    )
+    cmd = main_camera_cmd(
+        "--config", str(config), "--mode", "headless", "--duration", "2", "--output-dir", str(tmp_path)
+    )
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr  # one line on stderr; the traceback is in session.log
+    assert "capture loop died: SimulatedLoopCrash" in done.stderr and "(traceback in session.log)" in done.stderr
+    assert "cam1 failed during the run" in done.stderr
+    assert "Traceback" in (session_dir(tmp_path) / "session.log").read_text()
