@@ -110,6 +110,8 @@ class Camera:
         self._publish = publish
         #: running | lost (restart attempts under way)
         self.state = "running"
+        #: Why a loop of this camera died (status then reports state "failed"), else None.
+        self.failure: str | None = None
         self.lost_count = 0
         self.restarts = 0
         self._last_frame_at = time.monotonic()
@@ -163,6 +165,28 @@ class Camera:
                 await self._recover(stopping, f"no frame for {silent_s:.1f} s (camera_timeout_s {self.timeout_s:g})")
 
     # -- supervision -----------------------------------------------------------------------------
+
+    def seconds_since_frame(self) -> float:
+        """How long ago the camera last delivered a frame (warm-up frames included)."""
+        return time.monotonic() - self._last_frame_at
+
+    def loop_ended(self, which: str, stopping: asyncio.Event, task: asyncio.Future[None]) -> None:
+        """Done-callback of the capture and processor loops: a loop that ends before the system
+        stops has died; log its traceback, mark the camera failed, publish camera_failed."""
+        if task.cancelled():
+            if stopping.is_set():
+                return
+            why = f"{which} loop was cancelled"
+            error: BaseException | None = None
+        else:
+            error = task.exception()
+            if error is None and stopping.is_set():
+                return
+            why = f"{which} loop died: {type(error).__name__}: {error}" if error else f"{which} loop ended"
+        self.failure = why
+        self.last_error = why
+        log.error("cam%d: %s; this camera is failed (the other cameras carry on)", self.camera_id, why, exc_info=error)
+        self._emit("camera_failed", reason=why)
 
     def _emit(self, name: str, **data: object) -> None:
         if self._publish is not None:
@@ -305,7 +329,7 @@ class Camera:
             "duplicates": self.duplicates,
             "skipped": self.skipped,
             "last_error": self.last_error,
-            "state": self.state,
+            "state": "failed" if self.failure else self.state,
             "lost_count": self.lost_count,
             "restarts": self.restarts,
             "warmup_skipped": self.warmup_skipped,

@@ -149,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in TOOLS:
         return run_tool(argv[0], lambda: _call(TOOLS[argv[0]], argv[1:]))
     settings = parse_settings(argv)
+    from camera_core.modes import runner
+
+    runner.hold_signals_after_run = True  # this process ends with the run
     if settings.self_test:
         return run_tool("self-test", lambda: _call("camera_core.modes.selftest:run", settings))
     return _call(MODES[settings.mode], settings)

@@ -45,3 +45,15 @@ class LowDiskSpaceError(CameraCoreError):
 
 class InvalidArgumentError(CameraCoreError):
     code = "INVALID_ARGUMENT"
+
+
+class OutputDirError(CameraCoreError):
+    """The output folder cannot be created or written (permissions, read-only, not a folder)."""
+
+    code = "OUTPUT_DIR_UNWRITABLE"
+
+
+class CameraOpenError(CameraCoreError):
+    """A camera (or its backend) could not be opened."""
+
+    code = "CAMERA_OPEN_FAILED"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import platform
@@ -14,11 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from camera_core.util.files import write_json_atomic
+from camera_core.util.files import write_json_atomic, write_json_in_place
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 MANIFEST_NAME = "manifest.json"
 LOG_NAME = "session.log"
+#: Space set aside for the session's own manifest and log (session_reserve_mb), released at its end.
+RESERVE_NAME = ".bookkeeping_reserve.tmp"  # a crashed run's is removed by `recover` (*.tmp)
+#: The files a session writes about itself; a folder holding only these has no recording in it.
+OWN_FILES = (LOG_NAME, MANIFEST_NAME, MANIFEST_NAME + ".tmp", RESERVE_NAME)
 LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
 LOG_DATEFMT = "%Y-%m-%d %H:%M:%S"
 
@@ -46,6 +51,35 @@ def make_session_dir(output_dir: Path, prefix: str, now: datetime | None = None)
         except FileExistsError:
             n += 1
             candidate = output_dir / f"{prefix}_{stamp}_{n}"
+
+
+class QuietFileHandler(logging.FileHandler):
+    """A log file handler that counts failed writes (a full disk) instead of printing a traceback
+    for each; `failures` and `last_error` tell what was lost."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.failures = 0
+        self.last_error = ""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failures += 1
+        error = sys.exc_info()[1]
+        self.last_error = str(error) if error is not None else "unknown error"
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            self.failures += 1
+            self.last_error = str(exc)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:
+            self.failures += 1
+            self.last_error = str(exc)
 
 
 class NativeOutputCapture:
@@ -128,6 +162,7 @@ class Session:
         self.directory = directory
         self.log_path = directory / LOG_NAME
         self.manifest_path = directory / MANIFEST_NAME
+        self.reserve_path = directory / RESERVE_NAME
         self.settings = settings
         self.started_at = time.time()
         self.ended_at: float | None = None
@@ -137,18 +172,46 @@ class Session:
         #: This host's wall clock at the start and the stop of the session (sync/clocks.py).
         self.clocks: dict[str, dict[str, Any]] = {}
         self.warnings: list[str] = []
+        #: Why the session's own files could not be written at its end (a full disk), else None.
+        self.bookkeeping_error: str | None = None
+        #: Why the run could not start (then no camera recorded), else None.
+        self.start_error: str | None = None
         self._lock = threading.Lock()
-        self._handler: logging.Handler | None = None
+        self._handler: QuietFileHandler | None = None
+        self._console_handler: logging.Handler | None = None
 
     @classmethod
-    def create(cls, output_dir: Path, prefix: str, settings: dict[str, Any]) -> Session:
-        return cls(make_session_dir(output_dir, prefix), settings)
+    def create(cls, output_dir: Path, prefix: str, settings: dict[str, Any], reserve_bytes: int = 0) -> Session:
+        session = cls(make_session_dir(output_dir, prefix), settings)
+        if reserve_bytes > 0:
+            session.make_reserve(reserve_bytes)
+        return session
+
+    def make_reserve(self, size: int) -> bool:
+        """Set `size` bytes aside (a preallocated file) that only the session's end may use."""
+        try:
+            fd = os.open(self.reserve_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                os.posix_fallocate(fd, 0, size)
+            finally:
+                os.close(fd)
+            return True
+        except OSError as exc:
+            self.reserve_path.unlink(missing_ok=True)
+            log.warning("no space set aside for the session's manifest and log (%s)", exc.strerror or exc)
+            return False
+
+    def release_reserve(self) -> None:
+        try:
+            self.reserve_path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not release %s: %s", self.reserve_path.name, exc)
 
     def open_log(self, level: str, console: TextIO | None = None) -> None:
         """Attach the session log (and optionally a console stream) to the camera_core logger."""
         root = logging.getLogger("camera_core")
         root.setLevel(level.upper())
-        handler = logging.FileHandler(self.log_path, encoding="utf-8")
+        handler = QuietFileHandler(self.log_path)
         handler.setFormatter(AnsiStrippingFormatter(LOG_FORMAT, LOG_DATEFMT))
         root.addHandler(handler)
         self._handler = handler
@@ -157,18 +220,21 @@ class Session:
             stream.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATEFMT))
             stream.setLevel(level.upper())
             root.addHandler(stream)
-            self._console_handler: logging.Handler | None = stream
-        else:
-            self._console_handler = None
+            self._console_handler = stream
         log.info("session %s started (camera_core %s)", self.directory, software_versions()["camera_core"])
 
     def close_log(self) -> None:
         root = logging.getLogger("camera_core")
-        for h in (self._handler, getattr(self, "_console_handler", None)):
+        handler = self._handler
+        for h in (handler, self._console_handler):
             if h is not None:
                 root.removeHandler(h)
                 h.close()
-        self._handler = None
+        self._handler = self._console_handler = None
+        if handler is not None and handler.failures and self.bookkeeping_error is None:
+            self.bookkeeping_error = (
+                f"{handler.failures} line(s) of {self.log_path} could not be written ({handler.last_error})"
+            )
 
     def add_recording(self, result: dict[str, Any]) -> None:
         with self._lock:
@@ -190,6 +256,7 @@ class Session:
                 "started_at_unix": self.started_at,
                 "ended_at_unix": self.ended_at,
                 "complete": self.ended_at is not None,
+                "start_error": self.start_error,
                 "warnings": list(self.warnings),
                 "config": self.settings,
                 "cameras": list(self.cameras),
@@ -201,6 +268,36 @@ class Session:
     def write_manifest(self) -> None:
         write_json_atomic(self.manifest_path, self.manifest())
 
-    def finish(self) -> None:
+    def finish(self) -> bool:
+        """Release the reserve and write the final manifest; never raises. False (and
+        `bookkeeping_error` says why) when the manifest could not be written."""
         self.ended_at = time.time()
-        self.write_manifest()
+        self.release_reserve()
+        try:
+            try:
+                self.write_manifest()
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC or not self.manifest_path.exists():
+                    raise
+                # no room for a second copy: rewrite the old one in place (its space is reused)
+                log.warning("disk full: manifest.json rewritten in place")
+                write_json_in_place(self.manifest_path, self.manifest())
+        except OSError as exc:
+            self.bookkeeping_error = f"{self.manifest_path} could not be written ({exc.strerror or exc})"
+            log.error("%s; the recordings themselves are finalized", self.bookkeeping_error)
+            return False
+        return True
+
+    def abandon(self) -> None:
+        """The run could not start: close the log and remove the folder when it holds nothing but
+        the session's own files (no empty session folders are left behind)."""
+        self.close_log()
+        self.release_reserve()
+        try:
+            leftovers = [p for p in self.directory.iterdir() if p.name not in OWN_FILES]
+            if not leftovers:
+                for name in OWN_FILES:
+                    (self.directory / name).unlink(missing_ok=True)
+                self.directory.rmdir()
+        except OSError as exc:
+            log.debug("session folder %s kept: %s", self.directory, exc)

@@ -110,6 +110,10 @@ def encode_jpeg(image: np.ndarray, pixel_format: str, quality: int, yuv: YuvEnco
 def save_snapshot(frame: Frame, path: Path, quality: int) -> Path:
     data = encode_jpeg(frame.image, frame.pixel_format, quality, frame.yuv)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except BaseException:  # e.g. a full disk: leave no half-written .part behind
+        tmp.unlink(missing_ok=True)
+        raise
     return path

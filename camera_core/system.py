@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -19,13 +20,17 @@ from camera_core.camera import Camera
 from camera_core.config.settings import Settings
 from camera_core.errors import (
     AlreadyRecordingError,
+    CameraCoreError,
     CameraNotFoundError,
+    CameraOpenError,
     InvalidArgumentError,
     LowDiskSpaceError,
     NoCamerasError,
     NotRecordingError,
+    OutputDirError,
 )
 from camera_core.events import EventBus
+from camera_core.health import HealthMonitor
 from camera_core.overlay import OverlayStyle
 from camera_core.recording.h264 import H264Params
 from camera_core.recording.recorder import PyAVRecorder, Recorder, RecordingResult, RecordingTarget
@@ -87,6 +92,42 @@ def recording_stamp(directory: Path, basenames: Iterable[str]) -> str:
     return candidate
 
 
+#: How far a synchronized start (`at`) may lie from this host's clock, in seconds.
+START_AT_WINDOW_S = 86400.0
+
+
+def _checked_start_time(at: object) -> float:
+    """`at` as a float Unix time within START_AT_WINDOW_S of now, else InvalidArgumentError."""
+    if isinstance(at, bool) or not isinstance(at, int | float):
+        raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {str(at)[:40]}")
+    if isinstance(at, int) and abs(at) >= 2**1023:
+        raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got an integer of {at.bit_length()} bits")
+    if isinstance(at, float) and not math.isfinite(at):
+        raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {at}")
+    value = float(at)
+    offset = value - time.time()
+    if abs(offset) > START_AT_WINDOW_S:
+        raise InvalidArgumentError(
+            f"'at' {value:.6g} is {abs(offset) / 86400:.3g} days from this host's clock; "
+            f"allowed: a Unix time in seconds within {START_AT_WINDOW_S / 3600:g} hours of now"
+        )
+    return value
+
+
+def _start_error(exc: BaseException, settings: Settings) -> BaseException:
+    """What to tell the user when the cameras could not start: camera_core's own errors as they
+    are, a backend that cannot be imported as a CameraOpenError that says what to install."""
+    if isinstance(exc, ImportError):
+        return CameraOpenError(
+            f"backend {settings.camera_backend}: cannot import {exc.name or 'its module'} ({exc}); on a "
+            "Raspberry Pi install it (sudo apt install python3-picamera2, see docs/pi_setup.md), "
+            "elsewhere choose --backend sim or opencv"
+        )
+    if isinstance(exc, OSError) and not isinstance(exc, CameraCoreError):
+        return OutputDirError(f"cannot write the session folder: {exc}; choose a writable --output-dir")
+    return exc
+
+
 class CameraSystem:
     """Cameras, loops, recording and the session of one run.
 
@@ -126,6 +167,11 @@ class CameraSystem:
         self.unfinished_sessions: list[str] = []
         #: Why recording last stopped on its own (disk low/full, recorder error), for get_status.
         self.last_stop: dict[str, Any] | None = None
+        self.health = HealthMonitor(
+            self.events.publish,
+            temp_limit_c=self.settings.cpu_temp_warn_c,
+            log_s=self.settings.health_log_interval_s,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -135,25 +181,51 @@ class CameraSystem:
             if self._started:
                 return self
             s = self.settings
-            self.session = Session.create(Path(s.output_dir), s.session_prefix, s.as_dict())
-            self.session.open_log(s.log_level, self._console)
-            self.session.clocks["start"] = self.clocks.state(fresh=True).as_dict()
-            self._notice_unfinished_sessions()
+            self.session = self._create_session()
             try:
+                self.session.open_log(s.log_level, self._console)
+                self.session.clocks["start"] = self.clocks.state(fresh=True).as_dict()
+                self._notice_unfinished_sessions()
                 self._open_cameras()
-            except BaseException:
-                self.session.finish()
-                self.session.close_log()
-                raise
+            except BaseException as exc:
+                problem = _start_error(exc, s)
+                if problem is exc and isinstance(exc, Exception) and not isinstance(exc, CameraCoreError):
+                    # unforeseen: keep the folder, its log holds the traceback, its manifest the error
+                    log.error("could not start", exc_info=exc, extra={"console": False})
+                    self.session.start_error = f"{type(exc).__name__}: {exc}"
+                    self.session.finish()
+                    self.session.close_log()
+                    raise CameraOpenError(
+                        f"the cameras could not be started: {type(exc).__name__}: {exc} "
+                        f"(details in {self.session.log_path})"
+                    ) from exc
+                log.error("could not start: %s", problem, extra={"console": False})
+                self.session.abandon()
+                if problem is exc:
+                    raise
+                raise problem from exc
             self._loop_thread = threading.Thread(target=self._loop.run_forever, name="camera-loop", daemon=True)
             self._loop_thread.start()
             asyncio.run_coroutine_threadsafe(self._start_loops(), self._loop).result()
             self._started = True
             self._started_at = time.time()
+            self.health.start()
             self._wait_first_frames(timeout=10.0)
             if s.auto_start_recording:
                 self.start_recording()
         return self
+
+    def _create_session(self) -> Session:
+        s = self.settings
+        try:
+            return Session.create(Path(s.output_dir), s.session_prefix, s.as_dict(), int(s.session_reserve_mb * MB))
+        except OSError as exc:
+            where = Path(exc.filename) if exc.filename else Path(s.output_dir)
+            raise OutputDirError(
+                f"cannot create the session folder in {Path(s.output_dir).resolve()}: {exc.strerror or exc} "
+                f"({where}); choose a writable folder with --output-dir (or output_dir in config.txt), "
+                "or fix its permissions"
+            ) from None
 
     def _notice_unfinished_sessions(self) -> None:
         assert self.session is not None
@@ -178,12 +250,23 @@ class CameraSystem:
         opened: list[CameraSource] = []
         try:
             for source in sources:
-                source.open()
-                opened.append(source)
-                source.start()
+                try:
+                    source.open()
+                    opened.append(source)
+                    source.start()
+                except CameraCoreError:
+                    raise
+                except Exception as exc:
+                    raise CameraOpenError(
+                        f"cam{source.camera_id} ({source.info.backend}) could not be opened: "
+                        f"{type(exc).__name__}: {exc}; is it connected, and not used by another program?"
+                    ) from exc
         except BaseException:
             for source in opened:
-                source.close()
+                try:
+                    source.close()
+                except Exception:
+                    log.exception("cam%d: close failed", source.camera_id)
             raise
         style = overlay_style(self.settings)
         for source in sources:
@@ -218,9 +301,12 @@ class CameraSystem:
 
     async def _start_loops(self) -> None:
         self._stopping = asyncio.Event()
+        stopping = self._stopping
         for cam in self.cameras:
-            self._tasks.append(asyncio.ensure_future(cam.capture_loop(self._stopping)))
-            self._tasks.append(asyncio.ensure_future(cam.processor_loop(self._stopping)))
+            for name, loop in (("capture", cam.capture_loop), ("processor", cam.processor_loop)):
+                task = asyncio.ensure_future(loop(stopping))
+                task.add_done_callback(functools.partial(cam.loop_ended, name, stopping))
+                self._tasks.append(task)
 
     def _wait_first_frames(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -239,6 +325,7 @@ class CameraSystem:
                 if self.is_recording:
                     self.stop_recording()
             finally:
+                self.health.stop()
                 asyncio.run_coroutine_threadsafe(self._stop_loops(), self._loop).result()
                 for cam in self.cameras:  # _stop_loops has stopped the sources
                     cam.shutdown_pools()
@@ -299,9 +386,7 @@ class CameraSystem:
                 raise AlreadyRecordingError(f"camera(s) {busy} already recording; stop_recording first")
             start_ns = None
             if at is not None:
-                if isinstance(at, bool) or not isinstance(at, int | float):
-                    raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {at!r}")
-                start_ns = int(at * 1e9)
+                start_ns = int(_checked_start_time(at) * 1e9)
             start_ns = synced_start_ns((c.latest.get()[1] for c in cams), start_ns)
             directory = self.session.directory
             self._check_free_space(directory)
@@ -345,8 +430,14 @@ class CameraSystem:
         )
         if free < need_mb * MB:
             message = f"only {free / MB:.1f} MB free in {directory}; recording needs at least {need_mb:.10g} MB ({key})"
-            log.error("not recording: %s", message)
+            log.error("not recording: %s", message, extra={"console": False})  # the caller says it
             raise LowDiskSpaceError(message)
+
+    def has_room_to_record(self) -> bool:
+        """Whether start_recording would pass its free-space check now."""
+        s = self.settings
+        directory = self.session.directory if self.session else Path(s.output_dir)
+        return free_bytes(directory) >= max(s.min_free_space_mb, s.stop_free_space_mb) * MB
 
     def _on_recording_halted(self, cam: Camera, reason: str, detail: str) -> None:
         """A recorder stopped itself (its thread calls this): tell subscribers, then finalize its
@@ -469,7 +560,10 @@ class CameraSystem:
                 pool.submit(save_snapshot, frame, directory / f"snapshot_cam{cam.camera_id}_{stamp}.jpg", quality)
                 for cam, frame in shots
             ]
-            paths = [f.result() for f in futures]
+            try:
+                paths = [f.result() for f in futures]
+            except OSError as exc:  # a full disk: no .part is left (save_snapshot removes it)
+                raise LowDiskSpaceError(f"snapshot not saved in {directory}: {exc.strerror or exc}") from exc
         for (cam, frame), path in zip(shots, paths, strict=True):
             self.session.add_snapshot(
                 {
@@ -495,6 +589,8 @@ class CameraSystem:
             "unfinished_sessions": list(self.unfinished_sessions),
             "last_stop": self.last_stop,
             "clock": self.clocks.state().as_dict(),
+            "failed_cameras": [cam.camera_id for cam in self.cameras if cam.failure],
+            "health": self.health.status(),
             "cameras": [cam.status() for cam in self.cameras],
         }
 

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import threading
+import time
 from concurrent.futures import Future
 
 import pytest
@@ -27,8 +28,9 @@ from camera_core.errors import CameraCoreError
 
 
 def test_parse_gives_typed_commands() -> None:
-    request = parse_line(b'{"command": "start_recording", "at": 1800000000.5, "camera_id": 1, "id": "x"}')
-    assert request.command == StartRecording(camera_id=1, at=1800000000.5)
+    at = round(time.time()) + 5.5
+    request = parse_line(f'{{"command": "start_recording", "at": {at}, "camera_id": 1, "id": "x"}}')
+    assert request.command == StartRecording(camera_id=1, at=at)
     assert (request.id, request.has_id) == ("x", True)
     assert parse_line('{"command": "toggle_preview", "camera_id": 0}').command == TogglePreview(0, None)
 
@@ -42,6 +44,13 @@ def test_parse_gives_typed_commands() -> None:
         ('{"command": "quit", "now": 1}', "INVALID_ARGUMENT", "arguments: none"),
         ('{"command": "get_status", "id": 1, "x": 1' + "0" * 5000 + "}", "INVALID_JSON", "not valid JSON"),
         ("[" * 100_000, "INVALID_JSON", "nested too deeply"),
+        ('{"command": "get_status", "id": ' + "9" * 400 + "}", "INVALID_ARGUMENT", "'id' must be"),
+        ('{"command": "quit", "id": ' + "9" * 4000 + "}", "INVALID_ARGUMENT", "'id' must be"),
+        ('{"command": "start_recording", "at": ' + "9" * 400 + "}", "INVALID_ARGUMENT", "Unix time"),
+        ('{"command": "start_recording", "at": 1e300}', "INVALID_ARGUMENT", "days ahead of"),
+        ('{"command": "start_recording", "at": 1e18}', "INVALID_ARGUMENT", "within 24 hours of now"),
+        ('{"command": "start_recording", "at": 1000}', "INVALID_ARGUMENT", "days behind"),
+        ('{"command": "self_test", "seconds": ' + "9" * 400 + "}", "INVALID_ARGUMENT", "seconds from 0.2"),
     ],
 )
 def test_parse_errors_say_what_is_wrong(line: str, code: str, words: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import reprlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,11 @@ INTERNAL_ERROR = "INTERNAL_ERROR"
 
 #: Longest accepted id string; ids are echoed, so they must stay small.
 MAX_ID_LENGTH = 256
+#: Largest magnitude of a numeric id (a 64-bit integer's range; beyond it clients disagree).
+MAX_ID_NUMBER = 2**63
+#: How far `at` may lie from this host's clock, in seconds (a synchronized start is seconds ahead,
+#: not days: a time outside this window is a mistake, such as milliseconds sent for seconds).
+AT_WINDOW_S = 86400.0
 
 
 class ProtocolError(Exception):
@@ -138,14 +144,31 @@ def _boolean(name: str, value: Any) -> bool:
     return value
 
 
+def is_finite_number(value: Any) -> bool:
+    """A JSON number that fits a float: not a boolean, not NaN or infinite, not an integer beyond
+    float range (math.isfinite raises OverflowError on those)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 2**1023
+    return math.isfinite(value)
+
+
 def _unix_time(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+    if not is_finite_number(value) or value <= 0:
         raise ValueError(f"'{name}' must be a Unix time in seconds (a positive number), got {_show(value)}")
+    offset = float(value) - time.time()
+    if abs(offset) > AT_WINDOW_S:
+        when = "ahead of" if offset > 0 else "behind"
+        raise ValueError(
+            f"'{name}' {_show(value)} is {abs(offset) / 86400:.3g} days {when} this host's clock; "
+            f"allowed: a Unix time in seconds within {AT_WINDOW_S / 3600:g} hours of now"
+        )
     return float(value)
 
 
 def _seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.2 <= value <= 600:
+    if not is_finite_number(value) or not 0.2 <= value <= 600:
         raise ValueError(f"'{name}' must be a number of seconds from 0.2 to 600, got {_show(value)}")
     return float(value)
 
@@ -230,10 +253,11 @@ def _request_id(obj: dict[str, Any]) -> tuple[str | int | float | None, bool]:
         return None, False
     value = obj["id"]
     ok = value is None or (isinstance(value, str) and len(value) <= MAX_ID_LENGTH)
-    ok = ok or (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value))
+    ok = ok or (is_finite_number(value) and abs(value) <= MAX_ID_NUMBER)
     if not ok:
         raise ProtocolError(
-            INVALID_ARGUMENT, f"'id' must be a string of at most {MAX_ID_LENGTH} characters or a number"
+            INVALID_ARGUMENT,
+            f"'id' must be a string of at most {MAX_ID_LENGTH} characters or a number within ±2^63, got {_show(value)}",
         )
     return value, True
 

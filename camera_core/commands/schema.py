@@ -25,6 +25,8 @@ ERROR_CODES = [
     "NO_CAMERAS",
     "LOW_DISK_SPACE",
     "LINE_TOO_LONG",
+    "OUTPUT_DIR_UNWRITABLE",
+    "CAMERA_OPEN_FAILED",
     "INTERNAL_ERROR",
 ]
 
@@ -125,6 +127,7 @@ _CAMERA_STATUS = _obj(
         "hardware_fps": {"type": "number"},
         "collated_fps": {"type": "number"},
         "recording": {"type": "boolean"},
+        "state": {"enum": ["running", "lost", "failed"], "description": "failed: its loop died (see last_error)"},
     },
     ["camera_id", "frames_captured", "frames_recorded", "hardware_drops", "hardware_fps", "collated_fps", "recording"],
 )
@@ -154,6 +157,22 @@ _RECORDING = _obj(
     },
     ["camera_id", "video", "frames", "hardware_drops", "errors"],
 )
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_FLAGS_OR_NULL = {"type": ["array", "null"], "items": {"type": "string"}}
+#: Host health (null where the host does not tell, e.g. no vcgencmd off a Raspberry Pi).
+_HEALTH = {
+    "cpu_temp_c": _NUMBER_OR_NULL,
+    "throttled_raw": {"type": ["string", "null"], "description": "vcgencmd get_throttled, e.g. 0x50000"},
+    "throttled_now": _FLAGS_OR_NULL,
+    "throttled_since_boot": _FLAGS_OR_NULL,
+    "load_1m": _NUMBER_OR_NULL,
+    "load_5m": _NUMBER_OR_NULL,
+    "load_15m": _NUMBER_OR_NULL,
+    "memory_total_mb": _NUMBER_OR_NULL,
+    "memory_available_mb": _NUMBER_OR_NULL,
+    "time_unix": {"type": "number"},
+}
 
 REPLIES: dict[str, dict[str, Any]] = {
     "recording_started": _reply(
@@ -200,6 +219,8 @@ REPLIES: dict[str, dict[str, Any]] = {
                 "session_dir": {"type": "string"},
                 "free_disk_bytes": {"type": "integer"},
                 "warnings": {"type": "array", "items": {"type": "string"}},
+                "failed_cameras": {"type": "array", "items": {"type": "integer"}},
+                "health": {"type": ["object", "null"], "properties": _HEALTH},
                 "cameras": {"type": "array", "items": _CAMERA_STATUS},
                 "protocol": _PROTOCOL_STATUS,
             },
@@ -329,6 +350,22 @@ EVENTS: dict[str, dict[str, Any]] = {
         {**_CAM, "frames_recorded": {"type": "integer", "minimum": 1}},
         ["camera_id", "frames_recorded"],
         "A recording has written its first frame(s) (after `at`, when given).",
+    ),
+    "camera_failed": _event(
+        "camera_failed",
+        {**_CAM, "reason": {"type": "string", "minLength": 1}},
+        ["camera_id", "reason"],
+        "A camera's capture or processor loop died (the log has the traceback): the camera is "
+        "failed (get_status: state failed) and is not restarted; the other cameras carry on.",
+    ),
+    "health_warning": _event(
+        "health_warning",
+        {
+            "problems": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "health": {"type": "object", "description": "the reading, as get_status health"},
+        },
+        ["problems", "health"],
+        "The host throttles (under-voltage, frequency cap, thermal) or its CPU reached cpu_temp_warn_c.",
     ),
 }
 #: Events other parts of camera_core publish on the system's event bus pass through too.

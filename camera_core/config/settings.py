@@ -147,6 +147,13 @@ class Settings:
     sim_exposure_us: float = _opt(
         0.0, "Exposure time of simulated frames, µs (0 = the whole frame duration)", lo=0, hi=1e7
     )
+    sim_crash_after_frames: int = _opt(
+        0,
+        "Fault injection: that camera's capture loop dies after this many frames (an error nothing handles; "
+        "the camera is reported failed, not restarted; 0 = never)",
+        lo=0,
+        hi=10**9,
+    )
     # Encoding
     h264_preset: str = _opt("ultrafast", "libx264 preset (software encoding)", choices=H264_PRESETS)
     h264_crf: int = _opt(23, "libx264 constant rate factor when h264_bitrate_kbps is 0", lo=0, hi=51)
@@ -189,6 +196,29 @@ class Settings:
     )
     self_test_max_drops: int = _opt(
         0, "The self-test fails a camera that drops more frames than this in its clip", lo=0, hi=10**6
+    )
+    session_reserve_mb: float = _opt(
+        0.25,
+        "Space (MB) a session sets aside at its start for its own manifest and log, released at its end "
+        "so they are written even on a full disk (0 = none)",
+        lo=0,
+        hi=1000,
+    )
+    disk_resume_check_s: float = _opt(
+        10.0,
+        "Headless: after recording stopped for low disk space, check this often (s) and resume "
+        "once min_free_space_mb is free again (0 = stay stopped)",
+        lo=0,
+        hi=86400,
+    )
+    health_log_interval_s: float = _opt(
+        60.0,
+        "Log CPU temperature, throttling, load and memory every this many seconds (0 = at start and on warnings only)",
+        lo=0,
+        hi=86400,
+    )
+    cpu_temp_warn_c: float = _opt(
+        80.0, "A health_warning event (and log warning) when the CPU reaches this temperature, °C", lo=20, hi=150
     )
     # Snapshots and preview streaming
     snapshot_jpeg_quality: int = _opt(90, "JPEG quality of snapshots", lo=1, hi=100)

@@ -33,7 +33,7 @@ def interactive(ctx: ModeContext, probe: DisplayProbe | None) -> int:
             except cv2.error as exc:
                 problem = f"OpenCV could not show a window ({str(exc).strip().splitlines()[-1]})"
                 log.exception("preview windows failed")
-        log.warning("no preview windows: %s", problem)
+        log.warning("no preview windows: %s", problem, extra={"console": False})  # printed below
         print(f"main_camera.py: no preview window: {problem}; using terminal commands instead", file=sys.stderr)
     return with_terminal(ctx)
 

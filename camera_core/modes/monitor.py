@@ -25,7 +25,7 @@ def preview_alongside(ctx: ModeContext, *, snapshot_key: bool = True) -> bool:
         return False
     problem = display_problem()
     if problem is not None:
-        log.warning("--preview: no window: %s", problem)
+        log.warning("--preview: no window: %s", problem, extra={"console": False})  # printed below
         print(f"main_camera.py: --preview: no window: {problem}; running without preview", file=sys.stderr)
         return False
     windows = PreviewWindows(ctx.system.cameras)

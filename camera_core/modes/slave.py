@@ -12,6 +12,7 @@ import threading
 from camera_core.commands.handler import CommandHandler, answered
 from camera_core.commands.lines import LineTooLong, read_lines
 from camera_core.commands.protocol import (
+    INTERNAL_ERROR,
     LINE_TOO_LONG,
     ProtocolError,
     Quit,
@@ -67,34 +68,45 @@ class SlaveChannel:
             for item in read_lines(self.in_fd, self.max_line):
                 if self.stop.is_set():
                     return
-                if isinstance(item, LineTooLong):
-                    text = f"line longer than {self.max_line} bytes ({item.length}+ bytes) skipped; send one command per line"
-                    self.writer.put_reply(answered(error_message(LINE_TOO_LONG, text)))
-                    continue
-                if not item.strip():
-                    continue
                 try:
-                    request = parse_line(item)
-                except ProtocolError as exc:
-                    has_id = exc.request_id is not None
-                    self.writer.put_reply(answered(error_message(exc.code, exc.message, exc.request_id, has_id)))
+                    quit_now = self._answer(item)
+                except RuntimeError:  # submitted while shutting down
+                    if self.stop.is_set():
+                        return
+                    raise
+                except Exception as exc:  # one line never ends the slave: answer it and read on
+                    log.exception("protocol line not handled")
+                    text = f"the line could not be handled: {type(exc).__name__}: {exc}"
+                    self.writer.put_reply(answered(error_message(INTERNAL_ERROR, text[:500])))
                     continue
-                future = self.handler.submit(request)
-                if not (future.done() and self.writer.write_reply_now(future.result())):
-                    self.writer.put_reply(future)
-                if isinstance(request.command, Quit):
+                if quit_now:
                     self.writer.drain(DRAIN_TIMEOUT_S)
                     self.stop.set("quit command")
                     return
             self.writer.drain(DRAIN_TIMEOUT_S)
             self.stop.set("end of stdin")
-        except RuntimeError:  # submitted while shutting down
-            if not self.stop.is_set():
-                log.exception("protocol reader failed")
-                self.stop.set("protocol reader failed")
         except Exception:
             log.exception("protocol reader failed")
             self.stop.set("protocol reader failed")
+
+    def _answer(self, item: bytes | LineTooLong) -> bool:
+        """Answer one line (exactly one reply, queued in order); True when it was `quit`."""
+        if isinstance(item, LineTooLong):
+            text = f"line longer than {self.max_line} bytes ({item.length}+ bytes) skipped; send one command per line"
+            self.writer.put_reply(answered(error_message(LINE_TOO_LONG, text)))
+            return False
+        if not item.strip():
+            return False
+        try:
+            request = parse_line(item)
+        except ProtocolError as exc:
+            has_id = exc.request_id is not None
+            self.writer.put_reply(answered(error_message(exc.code, exc.message, exc.request_id, has_id)))
+            return False
+        future = self.handler.submit(request)
+        if not (future.done() and self.writer.write_reply_now(future.result())):
+            self.writer.put_reply(future)
+        return isinstance(request.command, Quit)
 
 
 def run(settings: Settings) -> int:

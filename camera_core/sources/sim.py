@@ -67,6 +67,13 @@ class SimParams:
     exposure_us: float = 0.0
     #: Manual controls and locking (the sim's automatic values: the exposure above, gain 1, gains 1,1).
     controls: ControlSettings = dataclasses.field(default_factory=ControlSettings)
+    #: Fault injection: after this many frames read() raises SimulatedLoopCrash, which no
+    #: `except Exception` catches, so the camera's capture loop dies (tests its supervision).
+    crash_after_frames: int = 0
+
+
+class SimulatedLoopCrash(BaseException):
+    """An error that escapes the capture loop's handling, as a bug would (sim_crash_after_frames)."""
 
 
 def boottime_ns() -> int:
@@ -235,6 +242,10 @@ class SimSource(CameraSource):
             return True
         if self._fault_done:
             return False
+        if p.crash_after_frames and self._since_start >= p.crash_after_frames:
+            self._fault_done = True
+            self.faults_injected += 1
+            raise SimulatedLoopCrash(f"simulated loop crash after {self._since_start} frames (sim_crash_after_frames)")
         if p.error_after_frames and self._since_start >= p.error_after_frames:
             self._fault_done = True
             self.faults_injected += 1
@@ -368,6 +379,7 @@ def create_sim_sources(settings: Settings) -> list[CameraSource]:
         params,
         stall_after_frames=settings.sim_stall_after_frames,
         error_after_frames=settings.sim_error_after_frames,
+        crash_after_frames=settings.sim_crash_after_frames,
     )
     roles = camera_roles(settings.sync_role, settings.sim_cameras)
     return [
