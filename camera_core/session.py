@@ -231,10 +231,10 @@ class Session:
                 root.removeHandler(h)
                 h.close()
         self._handler = self._console_handler = None
-        if handler is not None and handler.failures and self.bookkeeping_error is None:
-            self.bookkeeping_error = (
-                f"{handler.failures} line(s) of {self.log_path} could not be written ({handler.last_error})"
-            )
+        if handler is not None and handler.failures:
+            lost = f"{handler.failures} line(s) of {self.log_path} could not be written ({handler.last_error})"
+            # both can fail on a full disk: the one line the user gets names both
+            self.bookkeeping_error = lost if self.bookkeeping_error is None else f"{self.bookkeeping_error}; {lost}"
 
     def add_recording(self, result: dict[str, Any]) -> None:
         with self._lock:
@@ -284,7 +284,8 @@ class Session:
                 write_json_in_place(self.manifest_path, self.manifest())
         except OSError as exc:
             self.bookkeeping_error = f"{self.manifest_path} could not be written ({exc.strerror or exc})"
-            log.error("%s; the recordings themselves are finalized", self.bookkeeping_error)
+            # the run's one line on stderr comes from modes/runner.py; here only session.log
+            log.error("%s; the recordings themselves are finalized", self.bookkeeping_error, extra={"console": False})
             return False
         return True
 

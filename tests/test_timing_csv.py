@@ -152,4 +152,6 @@ def test_verify_and_recover_name_an_empty_timing_csv_instead_of_failing(tmp_path
     ]
     recovered = recover_session(tmp_path, mp4=False)
     assert recovered["failures"] == []
-    assert [f["frames"] for f in recovered["files"]] == [0]  # no row, so no frame can be kept
+    # no row, so no frame can be kept: the empty recording is removed and never listed
+    assert recovered["files"] == []
+    assert not video.exists() and not csv_path.exists()
