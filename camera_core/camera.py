@@ -210,7 +210,7 @@ class Camera:
     def _restart_and_wait(self, attempt: int) -> bool:
         """Capture thread: restart the source and read until it delivers a frame (warm-up included)."""
         self._warmup_left = self.warmup_frames
-        self.drops.new_timeline()  # the gap to its first frame is no drop; the total stays
+        # The sensor clock runs on through a restart: the gap to its first frame counts as drops.
         self.source.restart(attempt)
         started = time.monotonic()
         self._last_frame_at = started - 1e-9

@@ -30,13 +30,13 @@ def camera_report(cam: Camera, result: RecordingResult, folder: Path) -> dict[st
         "rows": 0,
         "drops": result.hardware_drops,
         "files": len(result.segments),
-        "bytes": sum(int(f["bytes"]) for f in result.files),  # type: ignore[call-overload]
-        "sha256": str(result.files[0]["sha256"]) if result.files else None,
+        "bytes": sum(f.bytes for f in result.files),
+        "sha256": result.files[0].sha256 if result.files else None,
         "problems": list(result.errors),
     }
     check_codes = cam.source.info.backend == "sim"
     for seg in result.segments:  # the self-test always writes the timing CSV (write_csv=True)
-        verified = verify_recording(folder / seg["video"], folder / seg["timing_csv"], check_codes=check_codes)
+        verified = verify_recording(folder / seg.video, folder / str(seg.timing_csv), check_codes=check_codes)
         report["rows"] += verified.rows
         report["problems"].extend(verified.problems)
     if result.frames == 0:
