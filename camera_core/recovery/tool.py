@@ -93,7 +93,7 @@ def segment_entry(video: Path, index: int, previous: dict[str, Any] | None) -> d
         "last_sensor_timestamp_ns": last_ns,
         "first_wall_clock_ns": int(first["wall_clock_ns"]) if rows else None,
         "duration_s": round(duration, 6),
-        "files": [file_entry(p) for p in (video, csv_path) if p.exists()],
+        "files": [file_entry(p).as_dict() for p in (video, csv_path) if p.exists()],
         "errors": [],
         "_write_times": (float(first["write_time_unix"]), float(last["write_time_unix"])) if rows else None,
     }
