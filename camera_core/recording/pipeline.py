@@ -286,7 +286,8 @@ class RecordingPipeline(Recorder):
         take = self._take or self._closing or self._last
         out: dict[str, object] = {
             "recording": self.active,
-            "frames_recorded": take.written if take else 0,
+            # frames taken into the take (written soon after) while it runs; written once it ended
+            "frames_recorded": (take.written if take.ended.is_set() else max(take.admitted, take.written)) if take else 0,
             "segment": take.stats()["segment"] if take else 0,
             "encoder_queue": self._queue.qsize(),
             "encoder_overflows": take.overflows if take else 0,
@@ -444,7 +445,7 @@ class RecordingPipeline(Recorder):
                     span_ns = int(take.target.pretrigger_seconds * 1e9)
                     earlier = self._buffer.take_from(frame.meta.sensor_ns - span_ns) if span_ns > 0 else []
                     self._buffer.clear()
-                take.begin(earlier)
+                take.begin(earlier, frame.meta.sensor_ns)
             take.write(frame)
         elif self._buffer is not None:
             self._buffer.append(frame)

@@ -83,6 +83,7 @@ class Take:
         self.discarded = 0
         self.misnumbered = 0
         self.pretrigger_frames = 0
+        self.pretrigger_s = 0.0
         #: Pre-trigger takes burn the encoder's running count (numbers step by one from any start);
         #: the others burn the position in the file (from 0).
         self.running_numbers = False
@@ -113,9 +114,12 @@ class Take:
 
     # -- writing side ----------------------------------------------------------------------------
 
-    def begin(self, frames: Iterable[EncodedFrame]) -> None:
-        """The take's first frame is here: write the pre-trigger frames before it."""
+    def begin(self, frames: list[EncodedFrame], start_ns: int) -> None:
+        """The take's own first frame (sensor time `start_ns`) is here: write the pre-trigger
+        frames before it."""
         self.begun = True
+        if frames:
+            self.pretrigger_s = round((start_ns - frames[0].meta.sensor_ns) / 1e9, 3)
         for frame in frames:
             self.write(frame, pretrigger=True)
 
@@ -262,8 +266,7 @@ class Take:
         if self.misnumbered:
             result.errors.append(f"{self.misnumbered} frames carry a burned-in number that differs from their row")
         result.errors.extend(extra_errors)
-        if self.pretrigger_frames and self.fps:
-            result.pretrigger_s = round(self.pretrigger_frames / self.fps, 3)
+        result.pretrigger_s = self.pretrigger_s
         result.summarize(segments)
         if not segments:
             result.video = self.first_files.h264_path.name
