@@ -160,6 +160,23 @@ class Session:
             self._console_handler = None
         log.info("session %s started (camera_core %s)", self.directory, software_versions()["camera_core"])
 
+    def restore_directory(self) -> bool:
+        """The session folder was deleted while running: make it again and reopen session.log in
+        it, so the rest of the run's log and the manifest are written. True when it was missing."""
+        if self.directory.is_dir():
+            return False
+        self.directory.mkdir(parents=True, exist_ok=True)
+        old = self._handler
+        if old is not None:
+            root = logging.getLogger("camera_core")
+            handler = logging.FileHandler(self.log_path, encoding="utf-8")
+            handler.setFormatter(old.formatter)
+            root.addHandler(handler)
+            root.removeHandler(old)
+            old.close()
+            self._handler = handler
+        return True
+
     def close_log(self) -> None:
         root = logging.getLogger("camera_core")
         for h in (self._handler, getattr(self, "_console_handler", None)):

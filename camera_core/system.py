@@ -345,7 +345,13 @@ class CameraSystem:
                 "disk_low", camera_id=cam.camera_id, reason=reason, detail=detail, free_disk_bytes=free_bytes(directory)
             )
         else:
-            self.events.publish("recording_error", camera_id=cam.camera_id, detail=detail)
+            if reason == "output_missing" and self.session is not None and self.session.restore_directory():
+                log.error(
+                    "the session folder %s was deleted while recording: made again for the log and manifest; "
+                    "the files recorded in it before are lost",
+                    self.session.directory,
+                )
+            self.events.publish("recording_error", camera_id=cam.camera_id, reason=reason, detail=detail)
         threading.Thread(
             target=self._stop_after_halt, args=(cam, reason, detail), name="recording-auto-stop", daemon=True
         ).start()

@@ -26,16 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, FrameMeta
+from camera_core.recording.h264 import MAX_ENCODER_DELAY_S, H264Params, frame_thread_delay_s
 from camera_core.sources.base import CameraRequest, EncoderHost
 
 if TYPE_CHECKING:
     from camera_core.recording.pipeline import RecordingPipeline
 
 log = logging.getLogger(__name__)
-
-#: libx264's frame threads hold this many frames each; below this rate one thread is used, so a
-#: crash never loses more than about half a second of frames inside the encoder.
-MAX_ENCODER_DELAY_S = 0.5
 
 
 def encoder_key(sensor_timestamp: float) -> int:
@@ -139,8 +136,10 @@ class Picamera2Stage(EncoderStage):
         )
         if self.host.software_encoder:
             encoder.preset = self.preset
-            frame_threads = self.threads or 3
-            encoder.threads = 1 if frame_threads / self.fps > MAX_ENCODER_DELAY_S else self.threads
+            # picamera2 uses frame threads, each holding a frame: at low rates one thread, so a crash
+            # never loses more than half a second of encoded frames
+            delay = frame_thread_delay_s(H264Params(0, 0, self.fps, threads=self.threads))
+            encoder.threads = 1 if delay > MAX_ENCODER_DELAY_S else self.threads
         return encoder
 
     def start(self) -> None:

@@ -237,6 +237,7 @@ class RecordingPipeline(Recorder):
                 return
             self._take = None
             self._closing = take
+            take.stopping = True
             if self.stage.feeds_frames:
                 self._queue.put(_TakeEnd(take))  # under the lock: after the last frame admitted
 
@@ -287,7 +288,9 @@ class RecordingPipeline(Recorder):
         out: dict[str, object] = {
             "recording": self.active,
             # frames taken into the take (written soon after) while it runs; written once it ended
-            "frames_recorded": (take.written if take.ended.is_set() else max(take.admitted, take.written)) if take else 0,
+            "frames_recorded": (take.written if take.ended.is_set() else max(take.admitted, take.written))
+            if take
+            else 0,
             "segment": take.stats()["segment"] if take else 0,
             "encoder_queue": self._queue.qsize(),
             "encoder_overflows": take.overflows if take else 0,

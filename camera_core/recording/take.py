@@ -103,6 +103,8 @@ class Take:
         self.halt_detail = ""
         self._halt_lock = threading.Lock()
         self.listener: HaltListener | None = None
+        #: Set when the take was told to stop (its last frames may still be on their way).
+        self.stopping = False
         self.ended = threading.Event()
         target.directory.mkdir(parents=True, exist_ok=True)
         # The first files are created now, so a name clash or a full disk fails start().
@@ -235,7 +237,7 @@ class Take:
                 return
             self.halted, self.halt_detail = reason, detail
         log.error("cam%d: recording stopped: %s: %s", self.camera_id, reason, detail)
-        if self.listener is not None:
+        if self.listener is not None and not self.stopping:  # a take being stopped needs no telling
             try:
                 self.listener(reason, detail)
             except Exception:
