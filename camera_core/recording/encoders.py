@@ -49,6 +49,11 @@ class EncoderStage(ABC):
     def expect(self, meta: FrameMeta, request: CameraRequest) -> None:  # noqa: B027 (optional hook)
         """Admission (pipeline lock): `request` is to be encoded with `meta`."""
 
+    def keyframe_next(self) -> bool:
+        """Admission: True when the next admitted frame will be a keyframe if asked (`meta.split`):
+        always for encoders that can force one; only at the predicted ones for those that cannot."""
+        return True
+
     def encode(self, frame: Frame, meta: FrameMeta) -> Iterator[EncodedFrame]:
         """Recording thread: encode one frame (feeding stages only)."""
         raise NotImplementedError

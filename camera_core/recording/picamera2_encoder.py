@@ -5,8 +5,12 @@ How rows and video frames stay one to one:
 - the pipeline's request hook (picamera2's pre_callback, through the source's public hook
   interface) admits a frame: it gets its number, burned into the main stream's Y plane before
   anything copies or encodes it, and its metadata is kept here under its encoder timestamp
-  (int(SensorTimestamp / 1000), as picamera2's encoders compute it); a frame that begins a new
-  file gets `force_key_frame()`, which picamera2 applies to the next frame it encodes: this one;
+  (int(SensorTimestamp / 1000), as picamera2's encoders compute it);
+- a new file begins at a keyframe. The V4L2 encoder makes the frame that begins it one
+  (`force_key_frame()`, applied to the next frame it encodes: this one). picamera2's
+  LibavH264Encoder cannot (its `force_key_frame` sets `pict_type = "I"`, which PyAV 13 and later
+  refuse with a TypeError), so there the file begins at the encoder's next keyframe, which comes
+  every `keyframe_interval` frames and is predicted here from the keyframes seen coming out;
 - the encoder is a thin subclass whose `encode` takes only the frames admitted that way, so every
   admitted frame reaches the encoder and nothing else does (picamera2's own `sync_enable` gates
   frames in `encode` the same way);
@@ -51,13 +55,17 @@ def gated_encoder_class(base: type) -> type:
     """`base` (picamera2's H264Encoder) taking only the frames `gate(request)` accepts."""
 
     class GatedEncoder(base):  # type: ignore[misc, valid-type]
-        def __init__(self, gate: Any, **kwargs: Any) -> None:
+        def __init__(self, gate: Any, failed: Any, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.camera_core_gate = gate
+            self.camera_core_failed = failed
 
         def encode(self, stream: Any, request: Any) -> None:
-            if self.camera_core_gate(request):
-                super().encode(stream, request)
+            try:
+                if self.camera_core_gate(request):
+                    super().encode(stream, request)
+            except Exception as exc:  # never into picamera2's camera loop: it would end
+                self.camera_core_failed(exc)
 
     GatedEncoder.__name__ = GatedEncoder.__qualname__ = f"Gated{base.__name__}"
     return GatedEncoder
@@ -112,10 +120,15 @@ class Picamera2Stage(EncoderStage):
         self.threads = threads
         self._pipeline: RecordingPipeline | None = None
         self._encoder: Any = None
-        self._pending: dict[int, FrameMeta] = {}
+        self._pending: dict[int, tuple[FrameMeta, int]] = {}
         self._pending_lock = threading.Lock()
         self._last_meta: FrameMeta | None = None
         self.unmatched = 0
+        self.failures = 0
+        #: The V4L2 encoder forces keyframes; picamera2's libx264 encoder cannot (see above).
+        self.can_force_keyframe = not host.software_encoder
+        self._count = 0  # frames given to the current encoder
+        self._last_key = 0  # the index of the newest keyframe that came out of it
 
     @property
     def label(self) -> str:
@@ -129,6 +142,7 @@ class Picamera2Stage(EncoderStage):
         cls = gated_encoder_class(self.host.encoder_class())
         encoder = cls(
             self._accepts,
+            self._failed,
             bitrate=self.bitrate_kbps * 1000 or None,
             repeat=True,
             iperiod=self.keyframe_interval,
@@ -148,6 +162,7 @@ class Picamera2Stage(EncoderStage):
         output = sink_output_class(self.host.output_class())(self._on_encoded)
         with self._pending_lock:
             self._pending.clear()
+            self._count = self._last_key = 0
         self.host.start_encoder(encoder, output)
         self._encoder = encoder
 
@@ -163,12 +178,27 @@ class Picamera2Stage(EncoderStage):
                 self._pending.clear()
         return never_out
 
+    def keyframe_next(self) -> bool:
+        if self.can_force_keyframe:
+            return True
+        with self._pending_lock:
+            return (self._count - self._last_key) % max(1, self.keyframe_interval) == 0
+
     def expect(self, meta: FrameMeta, request: CameraRequest) -> None:
         """Admission: remember the frame's metadata; a new file begins with a keyframe."""
         with self._pending_lock:
-            self._pending[encoder_key(request.sensor_ns)] = meta
-        if meta.split is not None and self._encoder is not None:
+            self._pending[encoder_key(request.sensor_ns)] = (meta, self._count)
+            self._count += 1
+        if meta.split is not None and self.can_force_keyframe and self._encoder is not None:
             self._encoder.force_key_frame()
+
+    def _failed(self, exc: Exception) -> None:
+        """The encoder raised in the camera loop: the take fails (the camera carries on)."""
+        self.failures += 1
+        if self.failures == 1:
+            log.error("cam%d: picamera2's encoder failed: %s: %s", self.camera_id, type(exc).__name__, exc)
+        assert self._pipeline is not None
+        self._pipeline.put_failure(exc)
 
     def _accepts(self, request: Any) -> bool:
         """The encoder's gate: only admitted frames are encoded."""
@@ -182,7 +212,10 @@ class Picamera2Stage(EncoderStage):
         first = getattr(encoder, "firsttimestamp", None) or 0
         key = (timestamp_us or 0) + first
         with self._pending_lock:
-            meta = self._pending.pop(key, None)
+            found = self._pending.pop(key, None)
+            if found is not None and keyframe:
+                self._last_key = found[1]
+        meta = found[0] if found is not None else None
         if meta is None:  # cannot happen while the gate admits only frames with metadata
             self.unmatched += 1
             if self.unmatched == 1:

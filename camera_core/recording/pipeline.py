@@ -62,6 +62,11 @@ class _RawFrame:
     meta: FrameMeta
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    error: Exception
+
+
 _QUIT = object()
 
 
@@ -222,6 +227,10 @@ class RecordingPipeline(Recorder):
         """The camera's encoder output (any thread): an encoded frame for the recording thread."""
         self._queue.put(frame)
 
+    def put_failure(self, exc: Exception) -> None:
+        """The camera's encoder failed (any thread): the take being written fails."""
+        self._queue.put(_Failure(exc))
+
     def end_segment(self, reason: str = "camera_restart") -> None:
         with self._lock:
             take = self._take
@@ -335,12 +344,13 @@ class RecordingPipeline(Recorder):
             if take.admitted == 0:
                 split = "start"
                 take.segment_first_ns = sensor_ns - int(take.target.pretrigger_seconds * 1e9)
-            elif self._pending_split is not None:
-                split, self._pending_split = self._pending_split, None
-            elif (
-                seconds > 0 and take.segment_first_ns is not None and sensor_ns - take.segment_first_ns >= seconds * 1e9
-            ):
-                split = "time"
+            else:
+                due = self._pending_split
+                if due is None and seconds > 0 and take.segment_first_ns is not None:
+                    due = "time" if sensor_ns - take.segment_first_ns >= seconds * 1e9 else None
+                # a new file begins at a keyframe: this frame, when the encoder makes it one
+                if due is not None and self.stage.keyframe_next():
+                    split, self._pending_split = due, None
             if split is not None:
                 take.segment_number = 0
                 if split != "start":
@@ -418,6 +428,9 @@ class RecordingPipeline(Recorder):
         elif isinstance(item, EncodedFrame):
             self._slots.release()
             self._route(item)
+        elif isinstance(item, _Failure):
+            if self._writing is not None:
+                self._writing.fail(item.error)
         elif isinstance(item, _TakeStart):
             self._writing = item.take
         elif isinstance(item, _EndSegment):

@@ -368,7 +368,10 @@ class Picamera2Source(CameraSource, EncoderHost):
             view = Picamera2Request(self._p2, request, metadata, self.plan.main_size)
             view.frame_duration_us = duration_us
             for hook in hooks:
-                hook(view)
+                try:
+                    hook(view)
+                except Exception:  # never into picamera2's camera loop: it would end
+                    log.exception("cam%d: a request hook failed", self.camera_id)
 
     # -- capture thread --------------------------------------------------------------------------
 
