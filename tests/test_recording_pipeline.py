@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import json
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from camera_core.recording.segment import SegmentFiles, SegmentWriter
 from camera_core.sources.frame import Frame
 from camera_core.system import CameraSystem
 from camera_core.verify import verify_recording
-from tests.conftest import wait_for_frames
+from tests.conftest import ROOT, main_camera_cmd, wait_for_frames
 from tests.unattended_support import EventLog, rows_of
 
 
@@ -170,3 +171,17 @@ def test_no_per_frame_list_is_kept_when_the_csv_holds_the_times(tmp_path: Path) 
     writer = SegmentWriter(SegmentFiles(tmp_path, "b", False), 1, "start", 30.0)
     assert writer.summary.pts_us is not None and writer.summary.pts_us.itemsize == 8  # compact, no CSV
     writer.finish()
+
+
+def test_headless_summary_names_every_file(tmp_path: Path) -> None:
+    cmd = main_camera_cmd(
+        "--mode", "headless", "--backend", "sim", "--resolution", "7", "--duration", "1.6",
+        "--segment-seconds", "0.5", "--output-dir", str(tmp_path), "--no-preview",
+    )  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (session,) = tmp_path.glob("session_*")
+    for cam in (0, 1):
+        (line,) = [x for x in done.stderr.splitlines() if x.startswith(f"cam{cam}: ")]
+        files = sorted(p.name for p in session.glob(f"cam{cam}_*.h264"))
+        assert len(files) >= 3 and line.endswith(" -> " + ", ".join(files))

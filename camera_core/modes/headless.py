@@ -25,10 +25,8 @@ def record_until_stopped(ctx: ModeContext) -> int:
         system.stop_recording()
     results = list(system.recordings)  # also those that stopped on their own (disk low or full)
     for r in results:
-        print(
-            f"cam{r.camera_id}: {r.frames} frames, {r.hardware_drops} drops -> {r.video}",
-            file=sys.stderr,
-        )
+        files = ", ".join(s.video for s in r.segments) or r.video  # every file of the take
+        print(f"cam{r.camera_id}: {r.frames} frames, {r.hardware_drops} drops -> {files}", file=sys.stderr)
     if system.session is not None:
         print(f"session: {system.session.directory}", file=sys.stderr)
     return 0 if all(not r.errors for r in results) else 1

@@ -347,7 +347,9 @@ class RecordingPipeline(Recorder):
             else:
                 due = self._pending_split
                 if due is None and seconds > 0 and take.segment_first_ns is not None:
-                    due = "time" if sensor_ns - take.segment_first_ns >= seconds * 1e9 else None
+                    # reached within half a frame (a 33,333 µs frame duration makes 30 frames 0.99999 s)
+                    length_ns = seconds * 1e9 - duration_us * 500
+                    due = "time" if sensor_ns - take.segment_first_ns >= length_ns else None
                 # a new file begins at a keyframe: this frame, when the encoder makes it one
                 if due is not None and self.stage.keyframe_next():
                     split, self._pending_split = due, None
