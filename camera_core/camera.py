@@ -314,6 +314,23 @@ class Camera:
         status.update(self.source.status())
         return status
 
+    def full_frame(self, timeout: float = 2.0) -> Frame | None:
+        """The newest frame holding its full main image (what a snapshot needs): the latest one, or,
+        from a source that copies it only when asked (picamera2), the next one."""
+        version, frame = self.latest.get()
+        if frame is None or frame.image.size:
+            return frame
+        self.source.request_full_frame()
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            newer, frame = self.latest.wait_newer(version, remaining)
+            if newer == version:  # timed out, or the camera is closing
+                return None
+            version = newer
+            if frame is None or frame.image.size:
+                return frame
+        return None
+
     def request_stop(self) -> None:
         """Any thread: end restart attempts at once (the system is stopping)."""
         self._stop_requested.set()

@@ -26,7 +26,7 @@ from camera_core.sources.frame import Frame
 from camera_core.system import CameraSystem
 from camera_core.verify import verify_recording
 from tests.conftest import ROOT, main_camera_cmd, wait_for_frames
-from tests.unattended_support import EventLog, rows_of
+from tests.unattended_support import EventLog, rows_of, small_tmpfs
 
 
 def wait_buffer(system: CameraSystem, seconds: float) -> None:
@@ -185,3 +185,24 @@ def test_headless_summary_names_every_file(tmp_path: Path) -> None:
         (line,) = [x for x in done.stderr.splitlines() if x.startswith(f"cam{cam}: ")]
         files = sorted(p.name for p in session.glob(f"cam{cam}_*.h264"))
         assert len(files) >= 3 and line.endswith(" -> " + ", ".join(files))
+
+
+def test_a_disk_that_fills_ends_the_process_with_whole_files(tmp_path: Path) -> None:
+    """Three unpaced cameras fill a real 3 MB tmpfs with no free-space floor: every take ends on
+    ENOSPC (during the take or at its last flush), and the process still ends at --duration."""
+    config = tmp_path / "config.txt"
+    config.write_text("stop_free_space_mb = 0\nmin_free_space_mb = 0\nsim_cameras = 3\nsim_realtime = false\n")
+    with small_tmpfs(tmp_path / "disk") as disk:
+        cmd = main_camera_cmd(
+            "--config", str(config), "--mode", "headless", "--backend", "sim", "--resolution", "7",
+            "--duration", "4", "--output-dir", str(disk), "--no-preview",
+        )  # fmt: skip
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=90)
+        (session,) = disk.glob("session_*")
+        videos = sorted(session.glob("*.h264"))
+        assert len(videos) == 3
+        for video in videos:
+            report = verify_recording(video)
+            assert report.ok and report.frames > 0, (video.name, report.problems)
+    assert done.returncode == 1, done.stderr  # the takes ended early: exit 1 (errors recorded)
+    assert done.stderr.count(" frames, ") == 3

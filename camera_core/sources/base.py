@@ -69,6 +69,12 @@ class CameraSource(ABC):
         """True for a frame that must never be recorded (a file source's held first frame)."""
         return False
 
+    def request_full_frame(self) -> None:  # noqa: B027 (optional hook)
+        """The next frame `read()` returns must hold the full main image (a snapshot needs it).
+        Sources whose frames always hold it do nothing; the picamera2 source copies the main
+        stream out of the camera's buffers only when asked, as nothing else needs it (recording
+        runs on picamera2's encoder, the preview on the lores stream)."""
+
     def on_recording_started(self) -> None:  # noqa: B027 (optional hook)
         """A recording of this camera has started (a held file source starts playing)."""
 

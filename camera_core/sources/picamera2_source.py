@@ -2,7 +2,8 @@
 newest frame for the capture loop (copied out, buffer released at once), and per-frame sensor stats.
 
 picamera2 is imported only inside `create_picamera2_sources`, after LIBCAMERA_LOG_LEVELS is set.
-The source is an `EncoderHost`: recording runs on picamera2's own encoder (see
+Only the lores (preview) stream is copied out of every frame; the main stream only for a frame a
+snapshot asked for (`request_full_frame`). The source is an `EncoderHost`: recording runs on picamera2's own encoder (see
 recording/picamera2_encoder.py) through a small public interface (request hooks, start/stop an
 encoder). It owns the camera's single `pre_callback`, which counts every sensor frame and hands
 each one to the registered request hooks (the recording pipeline numbers, burns in and gates the
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 NATIVE_MODEL = "imx296"
 #: FrameWallClock below this is in microseconds (RPi libcamera before v0.5.2+rpt20250903).
 WALL_CLOCK_US_LIMIT = 10**17
+#: The image of a frame whose main stream was not copied (see `request_full_frame`).
+_NO_IMAGE = np.empty((0, 0), dtype=np.uint8)
 
 
 def apply_libcamera_log_level(level: str) -> None:
@@ -191,6 +194,7 @@ class Picamera2Source(CameraSource, EncoderHost):
         self._info: CameraInfo | None = None
         self._encoder_label = ""
         self._hooks: list[RequestHook] = []
+        self._full_wanted = threading.Event()
         self._encoders: list[Any] = []
         self.stats = SensorStats()
         self._lock = threading.Lock()
@@ -400,8 +404,11 @@ class Picamera2Source(CameraSource, EncoderHost):
         assert self.plan is not None
         metadata = request.get_metadata()
         (mw, mh), (lw, lh) = self.plan.main_size, self.plan.lores_size
-        with self._p2.MappedArray(request, "main", write=False) as m:
-            image = yuv420_to_i420(m.array, mw, mh, self._main_pool.acquire())
+        image = _NO_IMAGE
+        if self._full_wanted.is_set():  # only a snapshot needs the full-size frame
+            self._full_wanted.clear()
+            with self._p2.MappedArray(request, "main", write=False) as m:
+                image = yuv420_to_i420(m.array, mw, mh, self._main_pool.acquire())
         with self._p2.MappedArray(request, "lores", write=False) as m:
             lores = yuv420_to_i420(m.array, lw, lh, self._lores_pool.acquire())
         sensor_ns = int(metadata["SensorTimestamp"])
@@ -418,6 +425,9 @@ class Picamera2Source(CameraSource, EncoderHost):
         )
 
     # -- recording and status --------------------------------------------------------------------
+
+    def request_full_frame(self) -> None:
+        self._full_wanted.set()
 
     def encoder_host(self) -> EncoderHost:
         return self
