@@ -19,7 +19,7 @@ from tests.unattended_support import codes_of, rows_of
 @pytest.mark.parametrize("mp4", [False, True], ids=["h264", "mp4"])
 def test_segments_split_by_time_lose_and_repeat_no_frame(small_settings: Callable[..., Settings], mp4: bool) -> None:
     settings = small_settings(
-        sim_cameras=1, resolution_preset=7, segment_seconds=1.0, disable_mp4_conversion=not mp4, sim_drop_rate=0.03
+        sim_cameras=1, resolution_preset=7, segment_seconds=1.0, disable_mp4_conversion=not mp4, sim_drop_rate=0.06
     )
     system = CameraSystem(settings)
     with system:
