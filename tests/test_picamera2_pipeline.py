@@ -18,7 +18,7 @@ from camera_core.recording.segment import SegmentWriter
 from camera_core.system import CameraSystem
 from camera_core.verify import decode_frames, verify_recording
 from tests.test_picamera2_backend import burned_number_error, fake, luma_frames, settings_for, wait_recorded
-from tests.unattended_support import EventLog, rows_of
+from tests.unattended_support import EventLog, rows_of, small_tmpfs
 
 __all__ = ["fake"]  # the fixture, used by name
 
@@ -167,3 +167,21 @@ def test_camera_restart_continues_in_a_new_file_from_a_keyframe(fake: ModuleType
     missed = round(gap_ns / (float(rows1[0]["frame_duration_us"]) * 1000)) - 1
     assert missed > 0 and int(rows1[0]["dropped_since_last"]) == missed  # the outage counts as drops
     assert result.hardware_drops >= missed
+
+
+def test_disk_floor_stops_the_take_cleanly(fake: ModuleType, tmp_path: Path) -> None:
+    with small_tmpfs(tmp_path / "disk", "4m") as disk:
+        settings = settings_for(
+            tmp_path, output_dir=str(disk), min_free_space_mb=0, stop_free_space_mb=3.6, disable_mp4_conversion=True
+        )
+        with CameraSystem(settings) as system:
+            events = EventLog(system.events)
+            system.start_recording()
+            (stopped,) = events.wait_for("recording_stopped")
+            assert stopped.data["reason"] == "disk_low" and not system.is_recording
+            assert system.status()["last_stop"]["reason"] == "disk_low"
+            folder = system.session.directory if system.session else disk
+            for result in system.recordings:
+                assert result.stop_reason == "disk_low"
+                report = verify_recording(folder / result.video)
+                assert report.ok and report.frames == result.frames > 0, report.problems

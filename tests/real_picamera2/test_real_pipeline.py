@@ -183,3 +183,29 @@ def test_camera_restart_continues_in_a_new_file(tmp_path: Path) -> None:
     gap_ns = int(second[0]["sensor_timestamp_ns"]) - int(first[-1]["sensor_timestamp_ns"])
     missed = round(gap_ns / (float(second[0]["frame_duration_us"]) * 1000)) - 1
     assert missed > 0 and int(second[0]["dropped_since_last"]) == missed  # the outage counts as drops
+
+
+def test_sigkill_then_recover(tmp_path: Path) -> None:
+    args = ["--mode", "headless", *REAL, "--segment-seconds", "1", "--output-dir", str(tmp_path)]
+    proc = subprocess.Popen(main_camera(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("session_*/cam1_*_seg0003.h264")):  # two files finished, a third begun
+            assert proc.poll() is None and time.monotonic() < deadline, "no third file"
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    (session,) = tmp_path.glob("session_*")
+    assert json.loads((session / "manifest.json").read_text())["complete"] is False
+    done = subprocess.run(
+        [sys.executable, "-m", "camera_core", "recover", str(session)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = json.loads((session / "manifest.json").read_text())
+    assert manifest["complete"] is True and len(manifest["recordings"]) == 2
+    for rec in manifest["recordings"]:
+        assert len(rec["segments"]) >= 3
+        for seg in rec["segments"]:
+            rows = check_file(session / seg["video"])
+            assert seg["frames"] == len(rows)
