@@ -19,9 +19,11 @@ import pytest
 from camera_core.config import Settings
 from camera_core.errors import InvalidArgumentError
 from camera_core.recording.encoders import PyAVStage
-from camera_core.recording.frames import FrameMeta
+from camera_core.recording.frames import EncodedFrame, FrameMeta
 from camera_core.recording.h264 import H264Params
+from camera_core.recording.results import RecordingResult
 from camera_core.recording.segment import SegmentFiles, SegmentWriter
+from camera_core.recording.take import RecordingTarget, Take
 from camera_core.sources.frame import Frame
 from camera_core.system import CameraSystem
 from camera_core.verify import verify_recording
@@ -206,3 +208,21 @@ def test_a_disk_that_fills_ends_the_process_with_whole_files(tmp_path: Path) -> 
             assert report.ok and report.frames > 0, (video.name, report.problems)
     assert done.returncode == 1, done.stderr  # the takes ended early: exit 1 (errors recorded)
     assert done.stderr.count(" frames, ") == 3
+
+
+def test_a_file_begins_at_a_keyframe(tmp_path: Path) -> None:
+    """Frames before the first keyframe are never written (the file would not decode), and counted."""
+    take = Take(0, RecordingTarget(tmp_path, "t"), RecordingResult(0, "t"), 30.0)
+
+    def frame(number: int, keyframe: bool) -> EncodedFrame:
+        return EncodedFrame(
+            b"\x00\x00\x01" + bytes([number]), keyframe, FrameMeta(number, number, 33333.0, 0, None, take)
+        )
+
+    take.begin([], 0)
+    for encoded in (frame(7, False), frame(0, True), frame(1, False)):
+        take.write(encoded)
+    take.finish()
+    result = take.close()
+    assert result.frames == 2 and (tmp_path / "t.h264").read_bytes() == b"\x00\x00\x01\x00\x00\x00\x01\x01"
+    assert result.errors == ["1 frames were not recorded while waiting for a keyframe"]

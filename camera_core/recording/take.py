@@ -136,11 +136,12 @@ class Take:
         try:
             if self._current is not None and self._want_split and frame.keyframe and self._current.summary.frames:
                 self._close_current(next_reason=self._want_split)
-            if self._current is None:
+            if self._current is None or not self._current.summary.frames:
                 if not frame.keyframe:
                     self.discarded += 1  # a file must begin with a keyframe
                     return
-                self._open(self.target.segment_files(self._index + 1), reason=self._next_reason)
+                if self._current is None:
+                    self._open(self.target.segment_files(self._index + 1), reason=self._next_reason)
             current = self._current
             assert current is not None
             if (current.summary.frames and meta.number != self._last_number + 1) or (
