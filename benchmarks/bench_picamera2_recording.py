@@ -68,7 +68,13 @@ def rss_mb(pid: int) -> float:
 
 def measure(cmd: list[str], ready: callable, seconds: float) -> tuple[float, float]:  # type: ignore[valid-type]
     """CPU seconds and RSS (MB) of the process over `seconds` of recording."""
-    proc = subprocess.Popen(cmd, cwd=cmd[1].rsplit("/", 1)[0] if cmd[1].endswith(".py") else ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cmd[1].rsplit("/", 1)[0] if cmd[1].endswith(".py") else ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not ready(proc):
