@@ -234,7 +234,7 @@ class Camera:
     def _restart_and_wait(self, attempt: int) -> bool:
         """Capture thread: restart the source and read until it delivers a frame (warm-up included)."""
         self._warmup_left = self.warmup_frames
-        self.drops.new_timeline()  # the gap to its first frame is no drop; the total stays
+        # The sensor clock runs on through a restart: the gap to its first frame counts as drops.
         self.source.restart(attempt)
         started = time.monotonic()
         self._last_frame_at = started - 1e-9
@@ -337,6 +337,23 @@ class Camera:
         status.update(recorder)
         status.update(self.source.status())
         return status
+
+    def full_frame(self, timeout: float = 2.0) -> Frame | None:
+        """The newest frame holding its full main image (what a snapshot needs): the latest one, or,
+        from a source that copies it only when asked (picamera2), the next one."""
+        version, frame = self.latest.get()
+        if frame is None or frame.image.size:
+            return frame
+        self.source.request_full_frame()
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            newer, frame = self.latest.wait_newer(version, remaining)
+            if newer == version:  # timed out, or the camera is closing
+                return None
+            version = newer
+            if frame is None or frame.image.size:
+                return frame
+        return None
 
     def request_stop(self) -> None:
         """Any thread: end restart attempts at once (the system is stopping)."""

@@ -32,7 +32,7 @@ def health_problems(cam: Camera, result: RecordingResult, lost_before: int, max_
     if lost > 0:
         problems.append(f"camera lost {lost} time(s) during the clip ({cam.last_error})")
     if len(result.segments) > 1:
-        reasons = ", ".join(str(s.get("split_reason")) for s in result.segments[1:])
+        reasons = ", ".join(s.split_reason for s in result.segments[1:])
         problems.append(f"clip split into {len(result.segments)} files ({reasons})")
     if result.hardware_drops > max_drops:
         problems.append(f"{result.hardware_drops} dropped frame(s), more than self_test_max_drops {max_drops}")
@@ -50,13 +50,13 @@ def camera_report(
         "rows": 0,
         "drops": result.hardware_drops,
         "files": len(result.segments),
-        "bytes": sum(int(f["bytes"]) for f in result.files),  # type: ignore[call-overload]
-        "sha256": str(result.files[0]["sha256"]) if result.files else None,
+        "bytes": sum(f.bytes for f in result.files),
+        "sha256": result.files[0].sha256 if result.files else None,
         "problems": [*result.errors, *health_problems(cam, result, lost_before, max_drops)],
     }
     check_codes = cam.source.info.backend == "sim"
     for seg in result.segments:  # the self-test always writes the timing CSV (write_csv=True)
-        verified = verify_recording(folder / seg["video"], folder / seg["timing_csv"], check_codes=check_codes)
+        verified = verify_recording(folder / seg.video, folder / str(seg.timing_csv), check_codes=check_codes)
         report["rows"] += verified.rows
         report["problems"].extend(verified.problems)
     if result.frames == 0:

@@ -223,6 +223,24 @@ class Session:
             self._console_handler = stream
         log.info("session %s started (camera_core %s)", self.directory, software_versions()["camera_core"])
 
+    def restore_directory(self) -> bool:
+        """The session folder was deleted while running: make it again and reopen session.log in
+        it, so the rest of the run's log and the manifest are written. True when it was missing."""
+        if self.directory.is_dir():
+            return False
+        self.directory.mkdir(parents=True, exist_ok=True)
+        old = self._handler
+        if old is not None:
+            root = logging.getLogger("camera_core")
+            handler = QuietFileHandler(self.log_path)
+            handler.setFormatter(old.formatter)
+            handler.failures, handler.last_error = old.failures, old.last_error
+            root.addHandler(handler)
+            root.removeHandler(old)
+            old.close()
+            self._handler = handler
+        return True
+
     def close_log(self) -> None:
         root = logging.getLogger("camera_core")
         handler = self._handler

@@ -31,9 +31,8 @@ from camera_core.errors import (
 )
 from camera_core.events import EventBus
 from camera_core.health import HealthMonitor
-from camera_core.overlay import OverlayStyle
-from camera_core.recording.h264 import H264Params
-from camera_core.recording.recorder import PyAVRecorder, Recorder, RecordingResult, RecordingTarget
+from camera_core.recording.factory import create_recorder, overlay_style
+from camera_core.recording.recorder import RecordingResult, RecordingTarget
 from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.session import Session
 from camera_core.snapshot import save_snapshot
@@ -47,38 +46,6 @@ from camera_core.util.files import free_bytes
 log = logging.getLogger(__name__)
 
 MB = 1_000_000  #: the unit of min_free_space_mb and stop_free_space_mb
-
-
-def overlay_style(settings: Settings) -> OverlayStyle:
-    return OverlayStyle(
-        font_scale_base=settings.font_scale_base,
-        thickness_base=settings.thickness_base,
-        color_bgr=settings.text_color_bgr,
-        margin_left=settings.margin_left,
-        line_start_y=settings.line_start_y,
-    )
-
-
-def default_recorder(source: CameraSource, settings: Settings, clock: BootToWallClock) -> Recorder:
-    info = source.info
-    params = H264Params(
-        width=info.width,
-        height=info.height,
-        fps=info.fps,
-        preset=settings.h264_preset,
-        crf=settings.h264_crf,
-        bitrate_kbps=settings.h264_bitrate_kbps,
-        keyframe_interval=settings.keyframe_interval,
-        threads=settings.h264_threads,
-    )
-    return PyAVRecorder(
-        info,
-        params,
-        clock,
-        style=overlay_style(settings) if settings.show_frame_number else None,
-        queue_frames=settings.encoder_queue_frames,
-        block_when_full=not source.paced,
-    )
 
 
 def recording_stamp(directory: Path, basenames: Iterable[str]) -> str:
@@ -270,7 +237,7 @@ class CameraSystem:
             raise
         style = overlay_style(self.settings)
         for source in sources:
-            recorder = source.create_recorder(self.settings) or default_recorder(source, self.settings, self.clock)
+            recorder = create_recorder(source, self.settings, self.clock)
             cam = Camera(
                 source,
                 recorder,
@@ -284,6 +251,7 @@ class CameraSystem:
                 publish=self.events.publish,
             )
             recorder.set_listener(functools.partial(self._on_recording_halted, cam))
+            recorder.prepare()
             self.cameras.append(cam)
             info = source.info
             self.session.cameras.append(dataclasses.asdict(info))
@@ -330,6 +298,10 @@ class CameraSystem:
                 for cam in self.cameras:  # _stop_loops has stopped the sources
                     cam.shutdown_pools()
                     try:
+                        cam.recorder.close()
+                    except Exception:
+                        log.exception("cam%d: closing the recorder failed", cam.camera_id)
+                    try:
                         cam.source.close()
                     except Exception:
                         log.exception("cam%d: close failed", cam.camera_id)
@@ -374,9 +346,13 @@ class CameraSystem:
     def is_recording(self) -> bool:
         return any(cam.recorder.active for cam in self.cameras)
 
-    def start_recording(self, camera_id: int | None = None, at: float | None = None) -> list[dict[str, Any]]:
+    def start_recording(
+        self, camera_id: int | None = None, at: float | None = None, pretrigger_seconds: float | None = None
+    ) -> list[dict[str, Any]]:
         """Start recording on one camera or all. `at` (Unix time): frames before it are not recorded,
-        so hosts with agreeing clocks start on the same instant."""
+        so hosts with agreeing clocks start on the same instant. `pretrigger_seconds` (default: the
+        setting): begin with the frames of that many seconds before the start, from the pre-trigger
+        buffer (which holds the setting's seconds at most)."""
         with self._control:
             self._require_running()
             assert self.session is not None
@@ -388,6 +364,7 @@ class CameraSystem:
             if at is not None:
                 start_ns = int(_checked_start_time(at) * 1e9)
             start_ns = synced_start_ns((c.latest.get()[1] for c in cams), start_ns)
+            pretrigger = self._pretrigger_for(pretrigger_seconds)
             directory = self.session.directory
             self._check_free_space(directory)
             names = [self._basename_prefix(c) for c in cams]
@@ -402,6 +379,7 @@ class CameraSystem:
                     start_at_wall_ns=start_ns,
                     segment_seconds=self.settings.segment_seconds,
                     stop_free_bytes=self.stop_free_bytes,
+                    pretrigger_seconds=pretrigger,
                 )
                 cam.recorder.start(target)
                 first = target.segment_files(1)
@@ -413,6 +391,22 @@ class CameraSystem:
                     }
                 )
             return started
+
+    def _pretrigger_for(self, seconds: float | None) -> float:
+        """The pre-trigger seconds of a take: the setting, or less when asked (never more)."""
+        held = self.settings.pretrigger_seconds
+        if seconds is None:
+            return held
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= held:
+            if held <= 0:
+                raise InvalidArgumentError(
+                    f"pretrigger_seconds {seconds!r}: the pre-trigger buffer is off; "
+                    "start camera_core with pretrigger_seconds > 0 (config.txt or --pretrigger-seconds)"
+                )
+            raise InvalidArgumentError(
+                f"pretrigger_seconds must be a number from 0 to {held:g} (the buffer's length), got {seconds!r}"
+            )
+        return float(seconds)
 
     @property
     def stop_free_bytes(self) -> int:
@@ -448,7 +442,13 @@ class CameraSystem:
                 "disk_low", camera_id=cam.camera_id, reason=reason, detail=detail, free_disk_bytes=free_bytes(directory)
             )
         else:
-            self.events.publish("recording_error", camera_id=cam.camera_id, detail=detail)
+            if reason == "output_missing" and self.session is not None and self.session.restore_directory():
+                log.error(
+                    "the session folder %s was deleted while recording: made again for the log and manifest; "
+                    "the files recorded in it before are lost",
+                    self.session.directory,
+                )
+            self.events.publish("recording_error", camera_id=cam.camera_id, reason=reason, detail=detail)
         threading.Thread(
             target=self._stop_after_halt, args=(cam, reason, detail), name="recording-auto-stop", daemon=True
         ).start()
@@ -549,7 +549,7 @@ class CameraSystem:
         self._require_running()
         assert self.session is not None
         stamp = datetime.now().strftime("%Y%m%d_%H%M%S_%f")[:-3]
-        shots = [(cam, cam.latest.get()[1]) for cam in self.select(camera_id)]
+        shots = [(cam, cam.full_frame()) for cam in self.select(camera_id)]
         shots = [(cam, frame) for cam, frame in shots if frame is not None]
         if not shots:
             return []

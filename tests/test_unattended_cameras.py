@@ -16,7 +16,7 @@ from camera_core.system import CameraSystem
 from camera_core.verify import verify_recording
 from camera_core.watchdog import RestartBackoff
 from tests.conftest import wait_for_frames
-from tests.unattended_support import EventLog, codes_of
+from tests.unattended_support import EventLog, codes_of, rows_of
 
 WARMUP = 3
 
@@ -75,20 +75,30 @@ def test_lost_camera_restarts_and_records_on_in_a_new_file(
     assert cam0_status["warmup_skipped"] == 2 * WARMUP  # at the start and after the restart
     cam0, cam1 = results
     # camera 0: the take goes on in a second file after the restart, each file whole
-    assert [s["split_reason"] for s in cam0.segments] == ["start", "camera_restart"]
-    assert [s["video"] for s in cam0.segments] == [f"{cam0.basename}.h264", f"{cam0.basename}_seg0002.h264"]
+    assert [s.split_reason for s in cam0.segments] == ["start", "camera_restart"]
+    # a take in several files numbers every one of them (the first is renamed when the second begins)
+    assert [s.video for s in cam0.segments] == [f"{cam0.basename}_seg0001.h264", f"{cam0.basename}_seg0002.h264"]
+    assert not (folder / f"{cam0.basename}.h264").exists()
     for seg in cam0.segments:
-        report = verify_recording(folder / seg["video"], folder / seg["timing_csv"])
+        report = verify_recording(folder / seg.video, folder / seg.timing_csv)
         assert report.ok, report.problems
-    first, second = (codes_of(folder / s["video"]) for s in cam0.segments)
+    first, second = (codes_of(folder / s.video) for s in cam0.segments)
     assert first[-1] == 39  # every frame delivered before the fault is in the first file
     assert second[0] == WARMUP  # the restarted sensor counts from 0; warm-up frames skipped
-    assert cam0.segments[1]["frames"] >= 10
+    assert cam0.segments[1].frames >= 10
+    # the frames the camera missed while it was down are drops: the first row after the restart
+    # counts the gap since the last frame before it (outage / period - 1)
+    rows0, rows1 = (rows_of(folder / str(s.timing_csv)) for s in cam0.segments)
+    gap_ns = int(rows1[0]["sensor_timestamp_ns"]) - int(rows0[-1]["sensor_timestamp_ns"])
+    missed = round(gap_ns / (float(rows1[0]["frame_duration_us"]) * 1000)) - 1
+    assert missed >= 1 and int(rows1[0]["dropped_since_last"]) == missed
+    assert cam0.hardware_drops == missed == cam0.segments[1].hardware_drops
+    assert cam0_status["hardware_drops"] >= missed  # status counts them as well
     # camera 1 carried on: one file, no frame missing
     assert len(cam1.segments) == 1
     report = verify_recording(folder / cam1.video)
     assert report.ok and report.drops_reported == 0, report.problems
-    assert cam1.frames > cam0.segments[0]["frames"]
+    assert cam1.frames > cam0.segments[0].frames
     log_text = (folder / "session.log").read_text()
     assert "cam0: camera lost" in log_text and "cam0: camera recovered" in log_text
 

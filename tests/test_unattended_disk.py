@@ -25,10 +25,10 @@ def check_files_whole(system: CameraSystem) -> int:
     frames = 0
     for rec in system.recordings:
         for seg in rec.segments:
-            video = system.session.directory / seg["video"]
-            report = verify_recording(video, system.session.directory / seg["timing_csv"])
+            video = system.session.directory / seg.video
+            report = verify_recording(video, system.session.directory / str(seg.timing_csv))
             assert report.ok, report.problems
-            assert report.frames == seg["frames"]
+            assert report.frames == seg.frames
             assert report.drops_reported == 0  # unpaced sim: frame codes step by exactly 1
             frames += report.frames
     return frames

@@ -19,7 +19,7 @@ from tests.unattended_support import codes_of, rows_of
 @pytest.mark.parametrize("mp4", [False, True], ids=["h264", "mp4"])
 def test_segments_split_by_time_lose_and_repeat_no_frame(small_settings: Callable[..., Settings], mp4: bool) -> None:
     settings = small_settings(
-        sim_cameras=1, resolution_preset=7, segment_seconds=1.0, disable_mp4_conversion=not mp4, sim_drop_rate=0.03
+        sim_cameras=1, resolution_preset=7, segment_seconds=1.0, disable_mp4_conversion=not mp4, sim_drop_rate=0.06
     )
     system = CameraSystem(settings)
     with system:
@@ -32,17 +32,17 @@ def test_segments_split_by_time_lose_and_repeat_no_frame(small_settings: Callabl
     assert len(segments) >= 4
     stem = result.basename
     suffix = ".mp4" if mp4 else ".h264"
-    assert [s["video"] for s in segments] == [f"{stem}_seg{i:04d}{suffix}" for i in range(1, len(segments) + 1)]
+    assert [s.video for s in segments] == [f"{stem}_seg{i:04d}{suffix}" for i in range(1, len(segments) + 1)]
     assert started["video"] == f"{stem}_seg0001.h264"
-    assert [s["split_reason"] for s in segments] == ["start"] + ["time"] * (len(segments) - 1)
+    assert [s.split_reason for s in segments] == ["start"] + ["time"] * (len(segments) - 1)
     all_codes: list[int] = []
     drops = 0
     for seg in segments:
-        video = folder / seg["video"]
+        video = folder / seg.video
         assert not (folder / f"{video.stem}.h264").exists() or not mp4  # converted, .h264 removed
-        report = verify_recording(video, folder / seg["timing_csv"])  # frames = rows, codes, mp4 pts
+        report = verify_recording(video, folder / seg.timing_csv)  # frames = rows, codes, mp4 pts
         assert report.ok, report.problems
-        rows = rows_of(folder / seg["timing_csv"])
+        rows = rows_of(folder / seg.timing_csv)
         assert [int(r["frame_number"]) for r in rows] == list(range(len(rows)))
         assert int(rows[0]["pts_us"]) == 0
         assert int(rows[-1]["total_hardware_drops"]) == sum(int(r["dropped_since_last"]) for r in rows)
@@ -56,13 +56,13 @@ def test_segments_split_by_time_lose_and_repeat_no_frame(small_settings: Callabl
     assert all_codes == sorted(set(all_codes))  # none repeated
     missing = set(range(all_codes[0], all_codes[-1] + 1)) - set(all_codes)
     assert drops > 0 and len(missing) == drops  # only the injected drops are missing, each reported once
-    assert result.frames == len(all_codes) == sum(s["frames"] for s in segments)
+    assert result.frames == len(all_codes) == sum(s.frames for s in segments)
     manifest = json.loads((folder / "manifest.json").read_text())
     (entry,) = manifest["recordings"]
-    assert [s["video"] for s in entry["segments"]] == [s["video"] for s in segments]
+    assert [s["video"] for s in entry["segments"]] == [s.video for s in segments]
     assert [s["index"] for s in entry["segments"]] == list(range(1, len(segments) + 1))
     listed = {f["name"] for f in entry["files"]}
-    assert listed == {s["video"] for s in segments} | {s["timing_csv"] for s in segments}
+    assert listed == {s.video for s in segments} | {s.timing_csv for s in segments}
 
 
 def test_without_segments_the_file_keeps_the_spec_name(small_settings: Callable[..., Settings]) -> None:
@@ -73,4 +73,4 @@ def test_without_segments_the_file_keeps_the_spec_name(small_settings: Callable[
         (result,) = system.stop_recording()
     assert len(result.segments) == 1
     assert result.video == f"{result.basename}.h264"
-    assert result.segments[0]["video"] == result.video
+    assert result.segments[0].video == result.video

@@ -105,8 +105,8 @@ class CommandHandler:
 
     def _execute(self, command: Command) -> dict[str, Any]:
         match command:
-            case StartRecording(camera_id, at):
-                started = self.system.start_recording(camera_id, at=at)
+            case StartRecording(camera_id, at, pretrigger_seconds):
+                started = self.system.start_recording(camera_id, at=at, pretrigger_seconds=pretrigger_seconds)
                 return {"cameras": started, "at": at}
             case StopRecording(camera_id):
                 results = self.system.stop_recording(camera_id)

@@ -45,6 +45,8 @@ class ProtocolError(Exception):
 class StartRecording:
     camera_id: int | None = None
     at: float | None = None
+    #: Seconds of frames before the start to begin with (pre-trigger); None: the setting.
+    pretrigger_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +175,12 @@ def _seconds(name: str, value: Any) -> float:
     return float(value)
 
 
+def _pretrigger(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 60:
+        raise ValueError(f"'{name}' must be a number of seconds from 0 to 60, got {_show(value)}")
+    return float(value)
+
+
 def _event_names(name: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value) or len(value) > 64:
         raise ValueError(f"'{name}' must be a list of event names, got {_show(value)}")
@@ -208,7 +216,10 @@ _Validator = Callable[[str, Any], Any]
 
 #: command name -> (class, {argument: validator})
 COMMANDS: dict[str, tuple[type, dict[str, _Validator]]] = {
-    "start_recording": (StartRecording, {"camera_id": _camera_id, "at": _unix_time}),
+    "start_recording": (
+        StartRecording,
+        {"camera_id": _camera_id, "at": _unix_time, "pretrigger_seconds": _pretrigger},
+    ),
     "stop_recording": (StopRecording, {"camera_id": _camera_id}),
     "take_snapshot": (TakeSnapshot, {"camera_id": _camera_id}),
     "get_status": (GetStatus, {"camera_id": _camera_id}),

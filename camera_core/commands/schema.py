@@ -50,6 +50,13 @@ COMMANDS: dict[str, dict[str, Any]] = {
                 "exclusiveMinimum": 0,
                 "description": "Unix time (s); frames before it are not recorded (synchronized start)",
             },
+            "pretrigger_seconds": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 60,
+                "description": "begin with the frames of this many seconds before the start, from the "
+                "pre-trigger buffer (at most the pretrigger_seconds setting); omitted: the setting",
+            },
         },
         "Start recording; reply recording_started.",
     ),

@@ -163,6 +163,14 @@ class Settings:
     encoder_queue_frames: int = _opt(
         60, "Frames the encoder queue holds before frames are dropped (counted)", lo=2, hi=10000
     )
+    pretrigger_seconds: float = _opt(
+        0.0,
+        "Begin every recording with the frames of this many seconds before its start, kept encoded in "
+        "memory (0 = off; the encoder then runs all the time)",
+        flags=("--pretrigger-seconds",),
+        lo=0,
+        hi=60,
+    )
     # Unattended recording
     segment_seconds: float = _opt(
         0.0,

@@ -49,7 +49,8 @@ def record_until_stopped(ctx: ModeContext) -> int:
         system.stop_recording()
     results = list(system.recordings)  # also those that stopped on their own (disk low or full)
     for r in results:
-        say(f"cam{r.camera_id}: {r.frames} frames, {r.hardware_drops} drops -> {r.video}")
+        files = ", ".join(s.video for s in r.segments) or r.video  # every file of the take
+        say(f"cam{r.camera_id}: {r.frames} frames, {r.hardware_drops} drops -> {files}")
     if system.session is not None:
         say(f"session: {system.session.directory}")
     failed = [cam for cam in system.cameras if cam.failure]

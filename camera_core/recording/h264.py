@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -42,9 +43,22 @@ def make_codec_context(p: H264Params) -> av.CodecContext:
     else:
         options["crf"] = str(p.crf)
     ctx.options = options
-    ctx.thread_type = "FRAME"
+    # Frame threads hold one frame each inside the encoder; slice threads hold none. Where the frames
+    # held would be more than half a second (low frame rates), slices are used, so a crash never
+    # loses more than that of encoded frames (and their rows).
+    ctx.thread_type = "FRAME" if frame_thread_delay_s(p) <= MAX_ENCODER_DELAY_S else "SLICE"
     ctx.thread_count = p.threads
     return ctx
+
+
+#: The longest time frames may wait inside libx264 (see `make_codec_context`).
+MAX_ENCODER_DELAY_S = 0.5
+
+
+def frame_thread_delay_s(p: H264Params) -> float:
+    """Seconds of frames libx264's frame threads hold (one frame per thread; 0 threads = 1.5 per core)."""
+    threads = p.threads or max(1, (os.cpu_count() or 1) * 3 // 2)
+    return threads / p.fps if threads > 1 else 0.0
 
 
 def to_video_frame(image: np.ndarray, pixel_format: str) -> av.VideoFrame:

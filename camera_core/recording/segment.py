@@ -1,25 +1,26 @@
-"""One segment of a recording: a fresh libx264 encoder (so the file starts with a keyframe), its
-.h264 and its timing CSV, written in the encoder thread; and its finalization (MP4, checksums).
+"""One segment of a recording: its .h264 (starting at a keyframe) and its timing CSV, written in
+the recording thread; and its finalization (MP4, checksums).
 
-Segment names (see docs/unattended.md): with `segment_seconds` > 0 every file of a take is
-`{basename}_seg0001`, `{basename}_seg0002`, ...; without it the first file keeps the plain SPEC name
-`{basename}` and a continuation (after a camera restart) is `{basename}_seg0002`, ...
+Segment names (see docs/unattended.md): a take in one file has the plain SPEC name `{basename}`;
+a take split into several files (`segment_seconds` > 0, or a camera restart) numbers every one of
+them `{basename}_seg0001`, `{basename}_seg0002`, ... (a first file that began plain is renamed
+when the second begins).
 Each file is followed by `.h264`/`.mp4` or `_frame_timing.csv`."""
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
-from collections import deque
-from dataclasses import dataclass, field
+from array import array
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from camera_core.recording.durable import DurableFile
-from camera_core.recording.h264 import H264Encoder, H264Params
+from camera_core.recording.frames import EncodedFrame
 from camera_core.recording.remux import RemuxError, remux_to_mp4
+from camera_core.recording.results import FileEntry, SegmentResult
 from camera_core.recording.timing_log import TIMING_CSV_SUFFIX, TimingLog, TimingRow, row_extras
-from camera_core.sources.frame import Frame
 from camera_core.timing import DropCounter
 from camera_core.util.files import sha256_file
 from camera_core.util.memory import release_free_memory
@@ -57,19 +58,10 @@ class SegmentFiles:
 
 
 @dataclass(slots=True)
-class QueuedFrame:
-    """A frame on its way to the encoder: its number in its segment and which segment."""
-
-    number: int
-    frame: Frame
-    wall_ns: int
-    segment: int
-    reason: str
-
-
-@dataclass(slots=True)
 class SegmentSummary:
-    """What one segment holds; the finalizer turns it into a manifest entry."""
+    """What one segment holds; the finalizer turns it into a `SegmentResult`. No per-frame list is
+    kept (a 10-hour file would hold a million of them): the MP4 remux reads the frames' pts back
+    from the timing CSV, or, when no CSV is written, from a compact array."""
 
     index: int
     files: SegmentFiles
@@ -80,26 +72,28 @@ class SegmentSummary:
     first_sensor_timestamp_ns: int | None = None
     last_sensor_timestamp_ns: int | None = None
     first_wall_clock_ns: int | None = None
-    pts_us: list[int] = field(default_factory=list)
+    #: The pts of every frame, only when there is no CSV to read them from.
+    pts_us: array[int] | None = None
+    burned_number_first: int | None = None
     aborted: bool = False
 
 
 class SegmentWriter:
-    """Encodes frames into one segment; a timing row is written as each frame's packet is written,
-    after the packet, so the rows never name a frame the file lacks."""
+    """Writes encoded frames into one segment: each frame's bytes, then its timing row, so the rows
+    never name a frame the file lacks (a row that cannot be written cuts its frame off again)."""
 
     def __init__(
         self,
         files: SegmentFiles,
         index: int,
         reason: str,
-        params: H264Params,
+        fps: float,
         *,
         previous_sensor_ns: int | None = None,
     ) -> None:
-        self.summary = SegmentSummary(index, files, reason, params.fps)
-        self._encoder: H264Encoder | None = None
-        self._params = params
+        self.summary = SegmentSummary(index, files, reason, fps)
+        if not files.write_csv:
+            self.summary.pts_us = array("q")
         self._video = DurableFile(files.h264_path, exclusive=True)
         try:
             self._timing = TimingLog(files.csv_path if files.write_csv else None)
@@ -109,9 +103,9 @@ class SegmentWriter:
             raise
         fsync_directory(files.directory)  # the new names survive a power cut too
         self._drops = DropCounter()
-        #: Across a time split the first row still counts the frames lost since the previous segment.
+        #: After a time split or a camera restart the first row counts the frames lost since the
+        #: previous segment's last frame.
         self._drops.previous_ns = previous_sensor_ns
-        self._waiting: deque[QueuedFrame] = deque()
 
     @property
     def bytes_written(self) -> int:
@@ -121,49 +115,43 @@ class SegmentWriter:
     def last_sensor_ns(self) -> int | None:
         return self.summary.last_sensor_timestamp_ns
 
-    def add(self, item: QueuedFrame) -> None:
-        if self._encoder is None:
-            self._encoder = H264Encoder(self._params)
-        self._waiting.append(item)
-        for data in self._encoder.encode(item.frame.image, item.frame.pixel_format):
-            self._write_packet(data)
-
-    def write_encoded(self, item: QueuedFrame, data: bytes) -> None:
-        """Write a frame that an encoder elsewhere (picamera2's) has already encoded, with its row."""
-        self._waiting.append(item)
-        self._write_packet(data)
-
-    def _write_packet(self, data: bytes) -> None:
-        item = self._waiting.popleft()
-        frame = item.frame
+    def write(self, frame: EncodedFrame) -> None:
+        """Append one encoded frame and its timing row (frame_number = its position in the file)."""
+        meta = frame.meta
         s = self.summary
         video_size = self._video.size
-        self._video.write(data)
-        if s.first_sensor_timestamp_ns is None:
-            s.first_sensor_timestamp_ns = frame.sensor_timestamp_ns
-            s.first_wall_clock_ns = item.wall_ns
-        dropped = self._drops.observe(frame.sensor_timestamp_ns, frame.frame_duration_us * 1000.0)
-        pts_us = round((frame.sensor_timestamp_ns - s.first_sensor_timestamp_ns) / 1000)
+        self._video.write(frame.data)
+        first = s.first_sensor_timestamp_ns
+        if first is None:
+            first = meta.sensor_ns
+        dropped = self._drops.observe(meta.sensor_ns, meta.frame_duration_us * 1000.0)
+        pts_us = round((meta.sensor_ns - first) / 1000)
         row = TimingRow(
-            item.number,
-            frame.sensor_timestamp_ns,
+            s.frames,
+            meta.sensor_ns,
             dropped,
             self._drops.total,
-            item.wall_ns,
+            meta.wall_ns,
             pts_us,
-            frame.frame_duration_us,
-            frame.sequence,
-            **row_extras(frame.extra),  # type: ignore[arg-type]
+            meta.frame_duration_us,
+            meta.sequence,
+            **row_extras(meta.extra),  # type: ignore[arg-type]
         )
         try:
             self._timing.write(row)
         except OSError:
             self._video.cut_to(video_size)  # no frame without its row
+            self._drops.total -= dropped
             raise
-        s.pts_us.append(pts_us)
+        if s.frames == 0:
+            s.first_sensor_timestamp_ns = meta.sensor_ns
+            s.first_wall_clock_ns = meta.wall_ns
+            s.burned_number_first = meta.number or None
+        if s.pts_us is not None:
+            s.pts_us.append(pts_us)
         s.frames += 1
         s.hardware_drops = self._drops.total
-        s.last_sensor_timestamp_ns = frame.sensor_timestamp_ns
+        s.last_sensor_timestamp_ns = meta.sensor_ns
 
     def sync_if_due(self) -> None:
         if self._timing.sync_due():
@@ -171,23 +159,17 @@ class SegmentWriter:
             self._timing.sync()
 
     def finish(self) -> SegmentSummary:
-        """Flush the encoder into the file and close both files (synced)."""
-        if self._encoder is not None:
-            for data in self._encoder.flush():
-                self._write_packet(data)
+        """Close both files (synced)."""
         self._close(sync=True)
         return self.summary
 
     def abort(self) -> SegmentSummary:
-        """Close after a failure: the files end on the last whole frame and its row; frames still
-        inside the encoder are not in the file and have no row."""
+        """Close after a failure: the files end on the last whole frame and its row."""
         self.summary.aborted = True
         self._close(sync=True)
         return self.summary
 
     def _close(self, *, sync: bool) -> None:
-        self._encoder = None  # libx264's buffers (tens of MB at full size) go now, not at the next GC
-        self._waiting.clear()
         try:
             self._video.close(sync=sync)
         finally:
@@ -207,7 +189,7 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def finalize_segment(summary: SegmentSummary, convert_mp4: bool) -> dict[str, Any]:
+def finalize_segment(summary: SegmentSummary, convert_mp4: bool) -> SegmentResult:
     """Convert to MP4 when asked (the .h264 is removed only once the MP4 is verified), checksum, and
     describe the segment for the manifest."""
     files = summary.files
@@ -216,10 +198,11 @@ def finalize_segment(summary: SegmentSummary, convert_mp4: bool) -> dict[str, An
     errors: list[str] = []
     if convert_mp4 and summary.frames and not summary.aborted:
         try:
-            remux_to_mp4(files.h264_path, summary.pts_us, files.mp4_path)
+            pts = summary.pts_us if summary.pts_us is not None else read_pts_us(files.csv_path)
+            remux_to_mp4(files.h264_path, pts, files.mp4_path)
             files.h264_path.unlink()
             video, container = files.mp4_path, "mp4"
-        except (RemuxError, OSError) as exc:
+        except (RemuxError, OSError, ValueError) as exc:
             errors.append(f"MP4 conversion failed, .h264 kept: {exc}")
             log.error("MP4 conversion of %s failed, .h264 kept: %s", files.h264_path.name, exc)
     duration = 0.0
@@ -227,23 +210,41 @@ def finalize_segment(summary: SegmentSummary, convert_mp4: bool) -> dict[str, An
         span_ns = summary.last_sensor_timestamp_ns - summary.first_sensor_timestamp_ns
         duration = span_ns / 1e9 + 1.0 / summary.fps
     paths = [video] + ([files.csv_path] if files.write_csv else [])
-    release_free_memory()  # the closed segment's encoder buffers go back to the system
-    return {
-        "index": summary.index,
-        "video": video.name,
-        "timing_csv": files.csv_path.name if files.write_csv else None,
-        "container": container,
-        "split_reason": summary.reason,
-        "frames": summary.frames,
-        "hardware_drops": summary.hardware_drops,
-        "first_sensor_timestamp_ns": summary.first_sensor_timestamp_ns,
-        "last_sensor_timestamp_ns": summary.last_sensor_timestamp_ns,
-        "first_wall_clock_ns": summary.first_wall_clock_ns,
-        "duration_s": round(duration, 6),
-        "files": [file_entry(p) for p in paths],
-        "errors": errors,
-    }
+    release_free_memory()  # the closed segment's buffers go back to the system
+    entries: list[FileEntry] = []
+    for path in paths:
+        try:
+            entries.append(file_entry(path))
+        except OSError as exc:  # the folder was deleted, the file removed
+            errors.append(f"{path.name}: {exc.strerror or exc}")
+    return SegmentResult(
+        index=summary.index,
+        video=video.name,
+        timing_csv=files.csv_path.name if files.write_csv else None,
+        container=container,
+        split_reason=summary.reason,
+        frames=summary.frames,
+        hardware_drops=summary.hardware_drops,
+        first_sensor_timestamp_ns=summary.first_sensor_timestamp_ns,
+        last_sensor_timestamp_ns=summary.last_sensor_timestamp_ns,
+        first_wall_clock_ns=summary.first_wall_clock_ns,
+        duration_s=round(duration, 6),
+        files=entries,
+        errors=errors,
+        burned_number_first=summary.burned_number_first,
+    )
 
 
-def file_entry(path: Path) -> dict[str, Any]:
-    return {"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+def read_pts_us(csv_path: Path) -> array[int]:
+    """The pts_us column of a timing CSV, as a compact array."""
+    out = array("q")
+    with csv_path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        column = next(reader).index("pts_us")
+        for row in reader:
+            out.append(int(row[column]))
+    return out
+
+
+def file_entry(path: Path) -> FileEntry:
+    return FileEntry(path.name, path.stat().st_size, sha256_file(path))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from camera_core.errors import InvalidArgumentError
 from camera_core.sources.frame import Frame, PixelFormat
-
-if TYPE_CHECKING:
-    from camera_core.config.settings import Settings
-    from camera_core.recording.recorder import Recorder
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +33,9 @@ class CameraSource(ABC):
     """One camera. Lifecycle: open() -> start() -> read()... -> stop() -> close().
 
     `read()` blocks until the next frame (call it off the event loop) and returns None on timeout.
-    A source whose camera records on its own thread (picamera2) supplies its own recorder through
-    `create_recorder`; the others get the PyAV recorder fed from the capture path.
+    A source whose camera runs an H.264 encoder of its own (picamera2) says so through
+    `encoder_host()`; the recording factory then records through it, else frames from `read()` are
+    encoded with PyAV.
     """
 
     camera_id: int
@@ -61,9 +62,22 @@ class CameraSource(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def create_recorder(self, settings: Settings) -> Recorder | None:
-        """A recorder of the source's own, or None for the default PyAV recorder."""
+    def encoder_host(self) -> EncoderHost | None:
+        """The camera's own encoder interface, or None (frames are encoded from `read()`)."""
         return None
+
+    def holds_frame(self, frame: Frame) -> bool:
+        """True for a frame that must never be recorded (a file source's held first frame)."""
+        return False
+
+    def request_full_frame(self) -> None:  # noqa: B027 (optional hook)
+        """The next frame `read()` returns must hold the full main image (a snapshot needs it).
+        Sources whose frames always hold it do nothing; the picamera2 source copies the main
+        stream out of the camera's buffers only when asked, as nothing else needs it (recording
+        runs on picamera2's encoder, the preview on the lores stream)."""
+
+    def on_recording_started(self) -> None:  # noqa: B027 (optional hook)
+        """A recording of this camera has started (a held file source starts playing)."""
 
     def status(self) -> dict[str, object]:
         """Backend-specific status fields for get_status."""
@@ -87,3 +101,59 @@ class CameraSource(ABC):
         """True for a finite source (a replayed file) that has delivered its last frame: no more
         frames is then not a failure and the camera is not restarted."""
         return bool(getattr(self, "finished", False))
+
+
+class CameraRequest(ABC):
+    """A frame still in the camera's buffer, before anything copies or encodes it, as request
+    hooks see it (picamera2's pre_callback)."""
+
+    sensor_ns: int
+    frame_duration_us: float
+    wall_clock_ns: int | None
+    sequence: int | None
+    #: What the timing row and the start decision need from the camera's metadata: SyncReady,
+    #: SyncTimer, ExposureTime (see recording/timing_log.row_extras, sync/start.py).
+    extra: dict[str, Any]
+
+    @abstractmethod
+    def luma(self) -> AbstractContextManager[np.ndarray]:
+        """The frame's Y plane (height, width), writable: drawing on it reaches the encoder."""
+
+
+#: Called on the camera's own thread for every frame it delivers; must return quickly.
+RequestHook = Callable[[CameraRequest], None]
+
+
+class EncoderHost(ABC):
+    """A camera that runs an H.264 encoder of its own on its frames (picamera2's encoders)."""
+
+    @property
+    @abstractmethod
+    def encoder_label(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def software_encoder(self) -> bool:
+        """True when the encoder is libx264 in software (a Pi 5), False for hardware (V4L2)."""
+
+    @abstractmethod
+    def encoder_class(self) -> type:
+        """The library's H.264 encoder class."""
+
+    @abstractmethod
+    def output_class(self) -> type:
+        """The library's base class of encoder outputs."""
+
+    @abstractmethod
+    def add_request_hook(self, hook: RequestHook) -> None: ...
+
+    @abstractmethod
+    def remove_request_hook(self, hook: RequestHook) -> None: ...
+
+    @abstractmethod
+    def start_encoder(self, encoder: Any, output: Any) -> None:
+        """Run `encoder` on the recording stream, its frames going to `output`."""
+
+    @abstractmethod
+    def stop_encoder(self, encoder: Any) -> None:
+        """Stop `encoder`; the frames still inside it come out through its output first."""

@@ -37,11 +37,9 @@ import cv2
 import numpy as np
 
 from camera_core.errors import CameraNotFoundError, ConfigError
-from camera_core.recording.recorder import Recorder, RecorderListener, RecordingResult, RecordingTarget
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.frame import Frame, PixelFormat
 from camera_core.sources.sim import boottime_ns
-from camera_core.timing import BootToWallClock
 
 if TYPE_CHECKING:
     from camera_core.config.settings import Settings
@@ -463,12 +461,14 @@ class VideoFileSource(_StoppableSource):
             self._container.close()
             self._container, self._frames = None, None
 
-    def create_recorder(self, settings: Settings) -> Recorder | None:
-        if not self.wait_for_recording:
-            return None
-        from camera_core.system import default_recorder  # the system imports the sources
+    def holds_frame(self, frame: Frame) -> bool:
+        """The held copies of the first frame, shown before a recording starts, are never recorded."""
+        return bool(frame.extra.get(HELD))
 
-        return HoldReleasingRecorder(default_recorder(self, settings, BootToWallClock()), self)
+    def on_recording_started(self) -> None:
+        """A recording starts the held file's playback."""
+        if self.wait_for_recording:
+            self.release_hold()
 
     def status(self) -> dict[str, object]:
         return {
@@ -479,42 +479,6 @@ class VideoFileSource(_StoppableSource):
             "realtime": self.paced,
             "timestamp_source": "file pts",
         }
-
-
-class HoldReleasingRecorder(Recorder):
-    """The default recorder of a held file source: starting it starts the file's playback, and the
-    held copies of the first frame delivered meanwhile are never recorded."""
-
-    def __init__(self, inner: Recorder, source: VideoFileSource) -> None:
-        self.inner = inner
-        self.source = source
-
-    @property
-    def active(self) -> bool:
-        return self.inner.active
-
-    def start(self, target: RecordingTarget) -> None:
-        self.inner.start(target)
-        self.source.release_hold()
-
-    def submit(self, frame: Frame) -> None:
-        if not frame.extra.get(HELD):
-            self.inner.submit(frame)
-
-    def request_stop(self) -> None:
-        self.inner.request_stop()
-
-    def stop(self) -> RecordingResult:
-        return self.inner.stop()
-
-    def stats(self) -> dict[str, object]:
-        return self.inner.stats()
-
-    def end_segment(self, reason: str = "camera_restart") -> None:
-        self.inner.end_segment(reason)
-
-    def set_listener(self, listener: RecorderListener | None) -> None:
-        self.inner.set_listener(listener)
 
 
 # -- factory --------------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 newest frame for the capture loop (copied out, buffer released at once), and per-frame sensor stats.
 
 picamera2 is imported only inside `create_picamera2_sources`, after LIBCAMERA_LOG_LEVELS is set.
-Recording runs on picamera2's own encoder (see recording/picamera2_recorder.py); this source owns
-the camera's single `pre_callback`, which counts every sensor frame and lets the recorder number,
-burn in and gate the frames it records.
+Only the lores (preview) stream is copied out of every frame; the main stream only for a frame a
+snapshot asked for (`request_full_frame`). The source is an `EncoderHost`: recording runs on picamera2's own encoder (see
+recording/picamera2_encoder.py) through a small public interface (request hooks, start/stop an
+encoder). It owns the camera's single `pre_callback`, which counts every sensor frame and hands
+each one to the registered request hooks (the recording pipeline numbers, burns in and gates the
+frames it records there).
 
 Threads: `read()` runs in the capture thread; `_pre_callback` runs in picamera2's camera loop
 thread, which must never wait on anything slow.
@@ -19,6 +22,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -26,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from camera_core.errors import CameraBusyError, NoCamerasError
-from camera_core.sources.base import CameraInfo, CameraSource
+from camera_core.sources.base import CameraInfo, CameraRequest, CameraSource, EncoderHost, RequestHook
 from camera_core.sources.controls import ControlSettings, ControlState, check_offered
 from camera_core.sources.frame import VIDEO_BT601, Frame, YuvEncoding
 from camera_core.sources.pool import BufferPool
@@ -36,8 +40,6 @@ from camera_core.timing import DropCounter, RateMeter
 
 if TYPE_CHECKING:
     from camera_core.config.settings import Settings
-    from camera_core.recording.picamera2_recorder import Picamera2Recorder
-    from camera_core.recording.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 NATIVE_MODEL = "imx296"
 #: FrameWallClock below this is in microseconds (RPi libcamera before v0.5.2+rpt20250903).
 WALL_CLOCK_US_LIMIT = 10**17
+#: The image of a frame whose main stream was not copied (see `request_full_frame`).
+_NO_IMAGE = np.empty((0, 0), dtype=np.uint8)
 
 
 def apply_libcamera_log_level(level: str) -> None:
@@ -125,6 +129,40 @@ def yuv420_to_i420(buf: np.ndarray, width: int, height: int, out: np.ndarray | N
     return out
 
 
+def is_software_h264(picamera2: ModuleType) -> bool:
+    """True on a Pi 5: picamera2's H264Encoder is its libx264 (PyAV) encoder there."""
+    encoders = picamera2.encoders
+    return issubclass(encoders.H264Encoder, encoders.LibavH264Encoder)
+
+
+def encoder_label(picamera2: ModuleType) -> str:
+    if is_software_h264(picamera2):
+        return "libx264 (picamera2 LibavH264Encoder via PyAV, software: no hardware H.264 on this Pi)"
+    return "V4L2 hardware H.264 (picamera2 H264Encoder)"
+
+
+class Picamera2Request(CameraRequest):
+    """A completed request as request hooks see it, in pre_callback (camera loop thread)."""
+
+    __slots__ = ("_p2", "_request", "_size", "extra", "frame_duration_us", "sensor_ns", "sequence", "wall_clock_ns")
+
+    def __init__(self, p2: ModuleType, request: Any, metadata: dict[str, Any], size: tuple[int, int]) -> None:
+        self._p2 = p2
+        self._request = request
+        self._size = size
+        self.sensor_ns = int(metadata["SensorTimestamp"])
+        self.frame_duration_us = float(metadata.get("FrameDuration") or 0.0)
+        self.wall_clock_ns = wall_clock_ns(metadata)
+        self.sequence = None
+        self.extra: dict[str, Any] = {}
+
+    @contextlib.contextmanager
+    def luma(self) -> Iterator[np.ndarray]:
+        width, height = self._size
+        with self._p2.MappedArray(self._request, "main") as m:
+            yield m.array[:height, :width]
+
+
 def wall_clock_ns(metadata: dict[str, Any]) -> int | None:
     """FrameWallClock in ns; older RPi libcamera gives µs, told apart by magnitude."""
     value = metadata.get("FrameWallClock")
@@ -149,7 +187,7 @@ class SensorStats:
         self.rate.add(sensor_ns)
 
 
-class Picamera2Source(CameraSource):
+class Picamera2Source(CameraSource, EncoderHost):
     """One CSI camera: a Picamera2 with main (YUV420, recording size) and lores (preview) streams."""
 
     def __init__(self, camera_id: int, picamera2: ModuleType, camera_info: dict[str, Any], settings: Settings) -> None:
@@ -162,7 +200,9 @@ class Picamera2Source(CameraSource):
         self._info: CameraInfo | None = None
         self._encoder_label = ""
         self._yuv = VIDEO_BT601
-        self.recorder: Picamera2Recorder | None = None
+        self._hooks: list[RequestHook] = []
+        self._full_wanted = threading.Event()
+        self._encoders: list[Any] = []
         self.stats = SensorStats()
         self._lock = threading.Lock()
         self._running = False
@@ -245,8 +285,6 @@ class Picamera2Source(CameraSource):
         self.plan = replace(plan, main_size=main, lores_size=lores, fps=fps)
         self._main_pool = BufferPool((main[1] * 3 // 2, main[0]))
         self._lores_pool = BufferPool((lores[1] * 3 // 2, lores[0]))
-        from camera_core.recording.picamera2_recorder import encoder_label
-
         self._encoder_label = encoder_label(self._p2)
         self._info = CameraInfo(
             camera_id=self.camera_id,
@@ -307,12 +345,12 @@ class Picamera2Source(CameraSource):
             self._release_completed()
 
     def close(self) -> None:
-        if self.recorder is not None and self.recorder.active:
-            log.warning("cam%d: closed while recording: stopping the recording first", self.camera_id)
+        for encoder in list(self._encoders):
+            log.warning("cam%d: closed while its encoder runs: stopping the encoder first", self.camera_id)
             try:
-                self.recorder.stop()
+                self.stop_encoder(encoder)
             except Exception:
-                log.exception("cam%d: stopping the recording failed", self.camera_id)
+                log.exception("cam%d: stopping the encoder failed", self.camera_id)
         try:
             self.stop()
         finally:
@@ -322,10 +360,10 @@ class Picamera2Source(CameraSource):
                 log.info("cam%d: closed", self.camera_id)
 
     def restart(self, attempt: int) -> None:
-        """Stop and start; close and reopen (from the second attempt) only when not recording,
-        since the recording's encoder belongs to this Picamera2. Frames lost meanwhile show as a
-        timestamp gap (drops) in the same file."""
-        if self.recorder is not None and self.recorder.active:
+        """Stop and start; close and reopen (from the second attempt) only while no encoder runs,
+        since the encoder belongs to this Picamera2. The encoder keeps running: the recording
+        begins its next file at a keyframe, and the frames lost meanwhile count as drops."""
+        if self._encoders:
             self.stop()
             self.start()
         else:
@@ -354,9 +392,19 @@ class Picamera2Source(CameraSource):
         if lock:
             self.picam2.set_controls(lock)  # takes effect a few frames later
             log.info("cam%d: controls locked at %s", self.camera_id, lock)
-        recorder = self.recorder
-        if recorder is not None:
-            recorder.on_request(request, metadata, sensor_ns, duration_us, wall_clock_ns(metadata))
+        hooks = self._hooks
+        if hooks:
+            assert self.plan is not None
+            view = Picamera2Request(self._p2, request, metadata, self.plan.main_size)
+            view.frame_duration_us = duration_us
+            view.extra = picamera2_sync.row_metadata(metadata)
+            if self.sync_role != "off" and "SyncReady" not in view.extra:
+                view.extra["SyncReady"] = False  # sync on, not yet reported ready: not recorded
+            for hook in hooks:
+                try:
+                    hook(view)
+                except Exception:  # never into picamera2's camera loop: it would end
+                    log.exception("cam%d: a request hook failed", self.camera_id)
 
     # -- capture thread --------------------------------------------------------------------------
 
@@ -385,8 +433,11 @@ class Picamera2Source(CameraSource):
         assert self.plan is not None
         metadata = request.get_metadata()
         (mw, mh), (lw, lh) = self.plan.main_size, self.plan.lores_size
-        with self._p2.MappedArray(request, "main", write=False) as m:
-            image = yuv420_to_i420(m.array, mw, mh, self._main_pool.acquire())
+        image = _NO_IMAGE
+        if self._full_wanted.is_set():  # only a snapshot needs the full-size frame
+            self._full_wanted.clear()
+            with self._p2.MappedArray(request, "main", write=False) as m:
+                image = yuv420_to_i420(m.array, mw, mh, self._main_pool.acquire())
         with self._p2.MappedArray(request, "lores", write=False) as m:
             lores = yuv420_to_i420(m.array, lw, lh, self._lores_pool.acquire())
         sensor_ns = int(metadata["SensorTimestamp"])
@@ -408,14 +459,19 @@ class Picamera2Source(CameraSource):
 
     # -- recording and status --------------------------------------------------------------------
 
-    def create_recorder(self, settings: Settings) -> Recorder | None:
-        from camera_core.recording.picamera2_recorder import Picamera2Recorder
-        from camera_core.system import overlay_style
+    def request_full_frame(self) -> None:
+        self._full_wanted.set()
 
-        self.recorder = Picamera2Recorder(
-            self, settings, style=overlay_style(settings) if settings.show_frame_number else None
-        )
-        return self.recorder
+    def encoder_host(self) -> EncoderHost:
+        return self
+
+    @property
+    def encoder_label(self) -> str:
+        return self._encoder_label or encoder_label(self._p2)
+
+    @property
+    def software_encoder(self) -> bool:
+        return is_software_h264(self._p2)
 
     def frame_duration_us(self, metadata: dict[str, Any]) -> float:
         """What drops are counted against: the trigger period when triggered, else FrameDuration."""
@@ -431,6 +487,27 @@ class Picamera2Source(CameraSource):
 
     def encoder_class(self) -> type:
         return self._p2.encoders.H264Encoder  # type: ignore[no-any-return]
+
+    def output_class(self) -> type:
+        return self._p2.outputs.Output  # type: ignore[no-any-return]
+
+    def add_request_hook(self, hook: RequestHook) -> None:
+        self._hooks = [*self._hooks, hook]  # replaced, never changed in place: pre_callback reads it
+
+    def remove_request_hook(self, hook: RequestHook) -> None:
+        self._hooks = [h for h in self._hooks if h != hook]
+
+    def start_encoder(self, encoder: Any, output: Any) -> None:
+        if self.picam2 is None:
+            raise RuntimeError(f"cam{self.camera_id} is not open")
+        self.picam2.start_encoder(encoder, output, name="main")
+        self._encoders.append(encoder)
+
+    def stop_encoder(self, encoder: Any) -> None:
+        if encoder in self._encoders:
+            self._encoders.remove(encoder)
+        if self.picam2 is not None:
+            self.picam2.stop_encoder(encoder)
 
     def status(self) -> dict[str, object]:
         """Sensor-level counts from every delivered frame (the capture loop may skip frames)."""

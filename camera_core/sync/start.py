@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from camera_core.sources.frame import Frame
 
@@ -27,9 +27,10 @@ def is_synced(frame: Frame | None) -> bool:
     return frame is not None and "SyncReady" in frame.extra
 
 
-def before_sync_point(frame: Frame) -> bool:
-    """True for a frame of a syncing camera taken before the sync point (never recorded)."""
-    return frame.extra.get("SyncReady") is False
+def before_sync_point(extra: Mapping[str, object]) -> bool:
+    """True for a frame (its `Frame.extra` / `CameraRequest.extra`) of a syncing camera taken
+    before the sync point (never recorded)."""
+    return extra.get("SyncReady") is False
 
 
 def synced_start_ns(latest: Iterable[Frame | None], at_ns: int | None) -> int | None:
@@ -43,10 +44,10 @@ def synced_start_ns(latest: Iterable[Frame | None], at_ns: int | None) -> int | 
     return time.time_ns() + round(LEAD_FRAMES * synced.frame_duration_us * 1000)
 
 
-def start_threshold_ns(frame: Frame, at_ns: int) -> int:
+def start_threshold_ns(extra: Mapping[str, object], at_ns: int) -> int:
     """Frames earlier than this (wall clock) are not recorded: `at_ns` moved to half a frame before
-    the server's first grid frame at or after it, when the frame carries the grid."""
-    grid = frame.extra.get("sync_grid_ns")
+    the server's first grid frame at or after it, when the frame's `extra` carries the grid."""
+    grid = extra.get("sync_grid_ns")
     if not isinstance(grid, tuple):
         return at_ns
     grid_wall_ns, period_ns = grid

@@ -58,11 +58,15 @@ class X264Session:
         ctx.time_base = Fraction(1, 1000000)
         ctx.options = {"preset": preset or chosen_preset, "tune": "zerolatency", "deblock": "1"}
 
-    def encode(self, image: np.ndarray, pts_us: int, force_key: bool = False) -> list[Any]:
+    def encode(self, image: np.ndarray, pts_us: int, force_key: bool | str = False) -> list[Any]:
+        """`force_key` True forces an I picture (the V4L2 control); a string is assigned to
+        `pict_type` as given, as picamera2's LibavH264Encoder does ("I": PyAV 13+ raise TypeError)."""
         frame = av.VideoFrame.from_numpy_buffer(image, format=self.input_format, width=self.width)
         frame.pts = pts_us
         frame.time_base = Fraction(1, 1000000)
-        if force_key:
+        if isinstance(force_key, str):
+            frame.pict_type = force_key
+        elif force_key:
             frame.pict_type = av.video.frame.PictureType.I
         return list(self.stream.encode(frame))
 

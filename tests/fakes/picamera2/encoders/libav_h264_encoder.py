@@ -98,7 +98,8 @@ class LibavH264Encoder(Encoder):
             self._key_frames_generated += 1
         with MappedArray(request, stream) as m:
             assert m.array is not None
-            self._emit(self._session.encode(m.array, timestamp_us, force_key))
+            # as picamera2 0.3.38: `frame.pict_type = "I"` (which PyAV 13 and later refuse)
+            self._emit(self._session.encode(m.array, timestamp_us, "I" if force_key else False))
         while len(self._request_release_queue) > self._request_release_delay:
             self._request_release_queue.popleft().release()
 
