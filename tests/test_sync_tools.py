@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from camera_core.config import Settings
@@ -80,3 +81,14 @@ def test_synccheck_without_an_led_says_so(
     assert synccheck([str(session)]) == 2
     out = capsys.readouterr().out
     assert "no LED found" in out and "--region" in out
+
+
+def test_only_a_patch_that_flashes_like_an_led_is_taken_for_one() -> None:
+    from camera_core.sync.synccheck import flashes
+
+    led = np.array([86, 235, 235, 165, *[16] * 11, 86, 235, 235, 165, *[16] * 6], dtype=float)
+    assert flashes(led)  # starts partly lit; off at 16 between flashes
+    step = np.array([91] * 14 + [108.5] + [126] * 5, dtype=float)
+    assert not flashes(step)  # an edge of the scene moving across the patch
+    stripes = np.array([91] * 8 + [108.5] + [126] * 7 + [58] * 4, dtype=float)
+    assert not flashes(stripes)  # up, then down to another level: not an LED

@@ -136,7 +136,7 @@ def segment_entry(video: Path, index: int, previous: dict[str, Any] | None) -> d
         "last_sensor_timestamp_ns": last_ns,
         "first_wall_clock_ns": int(col["wall_clock_ns"][0]) if rows else None,
         "duration_s": round(duration, 6),
-        "files": [file_entry(p).as_dict() for p in (video, csv_path) if p.exists()],
+        "files": [file_entry(p) for p in (video, csv_path) if p.exists()],
         "errors": [],
         "_write_times": (float(col["write_time_unix"][0]), float(col["write_time_unix"][-1])) if rows else None,
     }

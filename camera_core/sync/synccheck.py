@@ -23,6 +23,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from camera_core.overlay import OverlayStyle, frame_number_box
 from camera_core.sources.framecode import code_region
 from camera_core.sync.sessions import CameraTake, SessionError, load_takes
 
@@ -118,9 +119,18 @@ def led_series(take: CameraTake, region: Region | None) -> tuple[np.ndarray, lis
     # Not the frame code cells of sim videos (bottom edge): they are flat and change too.
     code_top = code_region(BLOCK * stack.shape[2], height)[1]
     always_flat[max(0, code_top - BLOCK + 1) // BLOCK :, :] = False
+    # Nor the burned-in frame number (top right: a black box whose digits change), with room for a
+    # font up to twice the default size.
+    x0, _, _, y1 = frame_number_box(BLOCK * stack.shape[2], OverlayStyle(font_scale_base=1.2, thickness_base=2))
+    always_flat[: y1 // BLOCK + 1, max(0, x0 - BLOCK) // BLOCK :] = False
     swing = np.percentile(stack, 98, axis=0) - np.percentile(stack, 2, axis=0)
     swing[~always_flat] = 0
+    # The patch that changes most and flashes like an LED (on, then off again at the same level):
+    # a scene's edge moving across a flat patch changes it too, but not like that.
     best = np.unravel_index(int(np.argmax(swing)), swing.shape)
+    while swing[best] >= 30 and not flashes(stack[:, best[0], best[1]]):
+        swing[best] = 0
+        best = np.unravel_index(int(np.argmax(swing)), swing.shape)
     if swing[best] < 30:
         raise LedNotFound(f"{take.label}: no LED found (no flat patch changes brightness); give --region X,Y,W,H")
     series = stack[:, best[0], best[1]]
@@ -131,6 +141,24 @@ def led_series(take: CameraTake, region: Region | None) -> tuple[np.ndarray, lis
     ys, xs = np.nonzero(mask)
     box = [int(xs.min()) * BLOCK, int(ys.min()) * BLOCK, int(np.ptp(xs) + 1) * BLOCK, int(np.ptp(ys) + 1) * BLOCK]
     return stack[:, mask].mean(axis=1), box
+
+
+def flashes(series: np.ndarray) -> bool:
+    """The patch's brightness goes up and comes down again, and is off at the same level before and
+    after (within a fifth of its swing), as an LED's does."""
+    low, high = float(np.percentile(series, 2)), float(np.percentile(series, 98))
+    lit = series > (low + high) / 2
+    rises = np.nonzero(~lit[:-1] & lit[1:])[0]
+    falls = np.nonzero(lit[:-1] & ~lit[1:])[0]
+    if rises.size == 0 or falls.size == 0:
+        return False
+    # off before the first rise and after the last fall, without the frames next to an edge
+    # (partly lit)
+    before = series[: rises[0]][~lit[: rises[0]]]
+    after = series[falls[-1] + 2 :][~lit[falls[-1] + 2 :]]
+    if before.size == 0 or after.size == 0:
+        return True  # the clip begins or ends at a flash: nothing to compare
+    return abs(float(np.median(before)) - float(np.median(after))) <= 0.2 * (high - low)
 
 
 def lit_shares(values: np.ndarray) -> np.ndarray:
