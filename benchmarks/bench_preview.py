@@ -24,10 +24,10 @@ import threading
 import time
 from pathlib import Path
 
-from camera_core.camera import scale_to
 from camera_core.config import Settings
 from camera_core.config.presets import preset_size
 from camera_core.overlay import OverlayStyle, draw_info_lines, draw_recording_dot
+from camera_core.pipeline.camera_pipeline import scale_to
 from camera_core.snapshot import encode_jpeg
 from camera_core.sources.frame import Frame
 from camera_core.sources.sim import SimTexture

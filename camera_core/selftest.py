@@ -7,24 +7,23 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from camera_core.errors import AlreadyRecordingError, CameraCoreError
-from camera_core.recording.recorder import RecordingResult, RecordingTarget
+from camera_core.recording.recorder import RecordingResult
 from camera_core.verify import verify_recording
 
 if TYPE_CHECKING:
-    from camera_core.camera import Camera
+    from camera_core.pipeline.camera_pipeline import CameraPipeline
     from camera_core.system import CameraSystem
 
 log = logging.getLogger(__name__)
 
 
-def health_problems(cam: Camera, result: RecordingResult, lost_before: int, max_drops: int) -> list[str]:
+def health_problems(cam: CameraPipeline, result: RecordingResult, lost_before: int, max_drops: int) -> list[str]:
     """What went wrong with the camera itself during the clip: lost (and restarted), a clip split
     into several files, more drops than allowed."""
     problems: list[str] = []
@@ -40,7 +39,7 @@ def health_problems(cam: Camera, result: RecordingResult, lost_before: int, max_
 
 
 def camera_report(
-    cam: Camera, result: RecordingResult, folder: Path, lost_before: int = 0, max_drops: int = 0
+    cam: CameraPipeline, result: RecordingResult, folder: Path, lost_before: int = 0, max_drops: int = 0
 ) -> dict[str, Any]:
     """Pass when frames were recorded, nothing failed, the camera was never lost, the clip is one
     file with no more drops than allowed, and every file decodes to exactly its rows."""
@@ -80,41 +79,23 @@ def failed_report(camera_id: int, problem: str) -> dict[str, Any]:
     }
 
 
-def run_self_test(system: CameraSystem, seconds: float) -> dict[str, Any]:
-    """Record `seconds` on every camera at once, verify, delete; never leaves the clip behind."""
-    with system._control:
-        system._require_running()
-        assert system.session is not None
-        if system.is_recording:
-            raise AlreadyRecordingError("recording is on; stop_recording before the self-test")
-        folder = system.session.directory / f"self_test_{datetime.now().strftime('%Y%m%d_%H%M%S_%f')}"
-        reports: list[dict[str, Any]] = []
-        try:
-            system._check_free_space(system.session.directory)
-            started: list[Camera] = []
-            lost_before = {cam.camera_id: cam.lost_count for cam in system.cameras}
-            for cam in system.cameras:
-                target = RecordingTarget(
-                    directory=folder,
-                    basename=f"{system._basename_prefix(cam)}_selftest",
-                    write_csv=True,
-                    convert_mp4=False,
-                    stop_free_bytes=system.stop_free_bytes,
-                )
-                cam.recorder.start(target)
-                started.append(cam)
-            threading.Event().wait(seconds)  # the clip's length
-            for cam in started:
-                result = cam.recorder.stop()
-                max_drops = system.settings.self_test_max_drops
-                reports.append(camera_report(cam, result, folder, lost_before[cam.camera_id], max_drops))
-        except CameraCoreError as exc:
-            for cam in system.cameras:
-                if cam.recorder.active:
-                    cam.recorder.stop()
-            reports = [failed_report(cam.camera_id, f"{exc.code}: {exc}") for cam in system.cameras]
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+def run_self_test(system: CameraSystem, seconds: float | None = None) -> dict[str, Any]:
+    """Record `seconds` (default: the self_test_seconds setting) on every camera at once, verify,
+    delete; never leaves the clip behind. Returns {"passed": bool, "cameras": [per-camera
+    reports], ...} and publishes a `self_test` event."""
+    seconds = system.settings.self_test_seconds if seconds is None else seconds
+    assert system.session is not None
+    folder = system.session.directory / f"self_test_{datetime.now().strftime('%Y%m%d_%H%M%S_%f')}"
+    max_drops = system.settings.self_test_max_drops
+    try:
+        clips = system.record_clip(folder, seconds, "selftest")
+        reports = [camera_report(c.camera, c.result, folder, c.lost_before, max_drops) for c in clips]
+    except AlreadyRecordingError:
+        raise
+    except CameraCoreError as exc:
+        reports = [failed_report(cam.camera_id, f"{exc.code}: {exc}") for cam in system.cameras]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     passed = bool(reports) and all(r["passed"] for r in reports)
     for r in reports:
         log.info(

@@ -141,7 +141,7 @@ class NativeOutputCapture:
 
 
 def software_versions() -> dict[str, str]:
-    from camera_core import __version__
+    from camera_core.version import __version__
 
     versions = {
         "camera_core": __version__,

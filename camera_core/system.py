@@ -12,11 +12,11 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from camera_core.camera import Camera
 from camera_core.config.settings import Settings
 from camera_core.errors import (
     AlreadyRecordingError,
@@ -31,9 +31,9 @@ from camera_core.errors import (
 )
 from camera_core.events import EventBus
 from camera_core.health import HealthMonitor
+from camera_core.pipeline.camera_pipeline import CameraPipeline
 from camera_core.recording.factory import create_recorder, overlay_style
 from camera_core.recording.recorder import RecordingResult, RecordingTarget
-from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.session import Session
 from camera_core.snapshot import save_snapshot
 from camera_core.sources import create_sources
@@ -41,6 +41,7 @@ from camera_core.sources.base import CameraSource
 from camera_core.sync.clocks import ClockMonitor
 from camera_core.sync.start import synced_start_ns
 from camera_core.timing import BootToWallClock
+from camera_core.unfinished_sessions import find_unfinished_sessions
 from camera_core.util.files import free_bytes
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,16 @@ def _start_error(exc: BaseException, settings: Settings) -> BaseException:
     return exc
 
 
+@dataclass(frozen=True, slots=True)
+class ClipResult:
+    """One camera's part of `CameraSystem.record_clip`: its pipeline, what it recorded, and how
+    often it had been lost before the clip (so a loss during the clip can be told)."""
+
+    camera: CameraPipeline
+    result: RecordingResult
+    lost_before: int
+
+
 class CameraSystem:
     """Cameras, loops, recording and the session of one run.
 
@@ -117,7 +128,7 @@ class CameraSystem:
         self.clock = BootToWallClock()
         self.clocks = ClockMonitor(self.settings.clock_chronyc_host)
         self.events = EventBus()
-        self.cameras: list[Camera] = []
+        self.cameras: list[CameraPipeline] = []
         self.session: Session | None = None
         self.warnings: list[str] = []
         self.backend = ""
@@ -238,7 +249,7 @@ class CameraSystem:
         style = overlay_style(self.settings)
         for source in sources:
             recorder = create_recorder(source, self.settings, self.clock)
-            cam = Camera(
+            cam = CameraPipeline(
                 source,
                 recorder,
                 self.clock,
@@ -331,7 +342,7 @@ class CameraSystem:
 
     # -- commands --------------------------------------------------------------------------------
 
-    def select(self, camera_id: int | None) -> list[Camera]:
+    def select(self, camera_id: int | None) -> list[CameraPipeline]:
         if camera_id is None:
             return list(self.cameras)
         if isinstance(camera_id, bool) or not isinstance(camera_id, int):
@@ -433,7 +444,7 @@ class CameraSystem:
         directory = self.session.directory if self.session else Path(s.output_dir)
         return free_bytes(directory) >= max(s.min_free_space_mb, s.stop_free_space_mb) * MB
 
-    def _on_recording_halted(self, cam: Camera, reason: str, detail: str) -> None:
+    def _on_recording_halted(self, cam: CameraPipeline, reason: str, detail: str) -> None:
         """A recorder stopped itself (its thread calls this): tell subscribers, then finalize its
         files (and, when the disk is low or full, every camera's) on a thread of its own."""
         if reason in ("disk_low", "disk_full"):
@@ -453,7 +464,7 @@ class CameraSystem:
             target=self._stop_after_halt, args=(cam, reason, detail), name="recording-auto-stop", daemon=True
         ).start()
 
-    def _stop_after_halt(self, cam: Camera, reason: str, detail: str) -> None:
+    def _stop_after_halt(self, cam: CameraPipeline, reason: str, detail: str) -> None:
         with self._control:
             if self._closed or not self._started:
                 return  # stop() finalizes every file itself
@@ -484,12 +495,32 @@ class CameraSystem:
                 ],
             )
 
-    def self_test(self, seconds: float | None = None) -> dict[str, Any]:
-        """Record a short clip per camera, verify it (frames = rows, frame codes on sim cameras),
-        delete it; returns {"passed": bool, "cameras": [per-camera reports], ...}."""
-        from camera_core.selftest import run_self_test
-
-        return run_self_test(self, self.settings.self_test_seconds if seconds is None else seconds)
+    def record_clip(self, folder: Path, seconds: float, label: str) -> list[ClipResult]:
+        """Record `seconds` on every camera at once into `folder` (files `<camera>_<label>...`),
+        for checks such as the self-test (camera_core/selftest.py). Refused while recording."""
+        with self._control:
+            self._require_running()
+            assert self.session is not None
+            if self.is_recording:
+                raise AlreadyRecordingError(f"recording is on; stop_recording before the {label}")
+            self._check_free_space(self.session.directory)
+            lost_before = {cam.camera_id: cam.lost_count for cam in self.cameras}
+            started: list[CameraPipeline] = []
+            try:
+                for cam in self.cameras:
+                    target = RecordingTarget(
+                        directory=folder,
+                        basename=f"{self._basename_prefix(cam)}_{label}",
+                        write_csv=True,
+                        convert_mp4=False,
+                        stop_free_bytes=self.stop_free_bytes,
+                    )
+                    cam.recorder.start(target)
+                    started.append(cam)
+                threading.Event().wait(seconds)  # the clip's length
+            finally:
+                results = [ClipResult(cam, cam.recorder.stop(), lost_before[cam.camera_id]) for cam in started]
+            return results
 
     def set_controls(self, camera_id: int | None = None, **changes: Any) -> list[dict[str, Any]]:
         """Change exposure, gain, white balance or their lock on one camera or all (see
@@ -501,7 +532,7 @@ class CameraSystem:
                 cam.source.set_controls(**changes)
             return [{"camera_id": cam.camera_id, "controls": cam.source.status().get("controls")} for cam in cams]
 
-    def _basename_prefix(self, cam: Camera) -> str:
+    def _basename_prefix(self, cam: CameraPipeline) -> str:
         info = cam.source.info
         return f"cam{info.camera_id}_{info.width}x{info.height}_{info.fps:.1f}fps"
 
@@ -515,7 +546,7 @@ class CameraSystem:
                 raise NotRecordingError("not recording; start_recording first")
             return self._finalize_all(cams)
 
-    def _finalize_all(self, cams: list[Camera], stop_reason: str | None = None) -> list[RecordingResult]:
+    def _finalize_all(self, cams: list[CameraPipeline], stop_reason: str | None = None) -> list[RecordingResult]:
         """End every camera's take on the same instant, then finalize them one by one (MP4
         conversion and checksums take time, during which no camera may record on)."""
         for cam in cams:
@@ -532,7 +563,7 @@ class CameraSystem:
             raise first_error
         return results
 
-    def _finalize(self, cam: Camera, stop_reason: str | None = None) -> RecordingResult:
+    def _finalize(self, cam: CameraPipeline, stop_reason: str | None = None) -> RecordingResult:
         assert self.session is not None
         result = cam.recorder.stop()
         if stop_reason is not None and result.stop_reason == "requested":

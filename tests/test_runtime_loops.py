@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from slave_support import RawSlave, session_dir, slave_cmd
 
-from camera_core.camera import Camera
 from camera_core.config import Settings
 from camera_core.modes.runner import log_thread_failure
+from camera_core.pipeline.camera_pipeline import CameraPipeline
 from camera_core.system import CameraSystem
 from tests.conftest import ROOT, main_camera_cmd
 from tests.unattended_support import EventLog
@@ -28,10 +28,10 @@ def test_a_dead_capture_loop_is_reported_while_others_record_on(
 ) -> None:
     caplog.set_level(logging.INFO, logger="camera_core")
 
-    async def broken_recover(self: Camera, stopping: object, why: str) -> None:
+    async def broken_recover(self: CameraPipeline, stopping: object, why: str) -> None:
         raise RuntimeError(f"injected: recovery of cam{self.camera_id} broke ({why})")
 
-    monkeypatch.setattr(Camera, "_recover", broken_recover)
+    monkeypatch.setattr(CameraPipeline, "_recover", broken_recover)
     settings = small_settings(sim_cameras=2, sim_realtime=True, sim_fault_camera=1, sim_error_after_frames=15)
     with CameraSystem(settings) as system:
         events = EventLog(system.events)
@@ -53,7 +53,7 @@ def test_a_dead_capture_loop_is_reported_while_others_record_on(
     assert record.levelno == logging.ERROR and record.exc_info is not None  # the traceback is logged
 
 
-def wait_for_frames_of(cam: Camera, recorded: int, timeout: float = 20.0) -> None:
+def wait_for_frames_of(cam: CameraPipeline, recorded: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     version = 0
     while int(cam.recorder.stats()["frames_recorded"]) < recorded:

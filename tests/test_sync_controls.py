@@ -11,9 +11,9 @@ from types import ModuleType
 import pytest
 from slave_support import RawSlave, session_dir, slave_cmd
 
-from camera_core.camera import Camera
 from camera_core.config import Settings
 from camera_core.errors import ConfigError
+from camera_core.pipeline.camera_pipeline import CameraPipeline
 from camera_core.sources.frame import Frame
 from camera_core.sources.sim import create_sim_sources
 from camera_core.system import CameraSystem
@@ -125,7 +125,7 @@ def test_set_controls_on_a_pi_camera_reaches_its_frames(fake: ModuleType, tmp_pa
     assert sensor._controls["ExposureTime"] == 5000  # manual values stay
 
 
-def wait_until(cam: Camera, done: Callable[[Frame], bool], frames: int = 200) -> None:
+def wait_until(cam: CameraPipeline, done: Callable[[Frame], bool], frames: int = 200) -> None:
     """Until a frame satisfies `done` (woken by each new frame; at most `frames` frames)."""
     version = 0
     for _ in range(frames):

@@ -14,6 +14,7 @@ import pytest
 from camera_core.commands.schema import schema_for
 from camera_core.config import Settings
 from camera_core.errors import AlreadyRecordingError
+from camera_core.selftest import run_self_test
 from camera_core.system import CameraSystem
 from tests.conftest import ROOT, main_camera_cmd
 
@@ -21,7 +22,7 @@ from tests.conftest import ROOT, main_camera_cmd
 def test_self_test_records_verifies_and_deletes(small_settings: Callable[..., Settings]) -> None:
     system = CameraSystem(small_settings(resolution_preset=7, sim_cameras=2, sim_realtime=True))
     with system:
-        report = system.self_test(0.3)
+        report = run_self_test(system, 0.3)
         assert system.session is not None
         folder = system.session.directory
         assert report["passed"] is True
@@ -33,7 +34,7 @@ def test_self_test_records_verifies_and_deletes(small_settings: Callable[..., Se
         assert json.loads((folder / "manifest.json").read_text())["recordings"] == []
         system.start_recording()
         with pytest.raises(AlreadyRecordingError):
-            system.self_test(0.3)
+            run_self_test(system, 0.3)
         system.stop_recording()
 
 
@@ -100,9 +101,9 @@ def test_self_test_fails_a_camera_lost_during_its_clip(tmp_path: Path) -> None:
 def test_self_test_fails_a_camera_dropping_more_than_allowed(small_settings: Callable[..., Settings]) -> None:
     settings = small_settings(resolution_preset=7, sim_cameras=1, sim_realtime=True, sim_drop_rate=0.3)
     with CameraSystem(settings) as system:
-        (strict,) = system.self_test(0.5)["cameras"]
+        (strict,) = run_self_test(system, 0.5)["cameras"]
     assert strict["drops"] > 0 and not strict["passed"]
     assert f"{strict['drops']} dropped frame(s), more than self_test_max_drops 0" in strict["problems"]
     with CameraSystem(settings.replace(self_test_max_drops=1000)) as system:
-        (lenient,) = system.self_test(0.5)["cameras"]
+        (lenient,) = run_self_test(system, 0.5)["cameras"]
     assert lenient["drops"] > 0 and lenient["passed"], lenient["problems"]

@@ -35,6 +35,7 @@ from camera_core.commands.writer import ProtocolWriter
 from camera_core.config.settings import Settings
 from camera_core.errors import CameraCoreError
 from camera_core.events import Event
+from camera_core.selftest import run_self_test
 from camera_core.system import CameraSystem
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class CommandHandler:
             case Quit():
                 return {"reason": "quit command"}
             case SelfTest(seconds):
-                return self.system.self_test(seconds)
+                return run_self_test(self.system, seconds)
             case SetControls(camera_id, exposure_us, analogue_gain, colour_gains, lock_after_frames):
                 cameras = self.system.set_controls(
                     camera_id,

@@ -10,9 +10,9 @@ import logging
 import threading
 import time
 
-from camera_core.camera import Camera
 from camera_core.commands.protocol import encode_line, preview_message
 from camera_core.commands.writer import ProtocolWriter
+from camera_core.pipeline.camera_pipeline import CameraPipeline
 from camera_core.snapshot import encode_jpeg
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class PreviewStream:
     """Streams one camera's preview frames to the writer until `stop()`."""
 
-    def __init__(self, camera: Camera, writer: ProtocolWriter, *, fps: float, quality: int) -> None:
+    def __init__(self, camera: CameraPipeline, writer: ProtocolWriter, *, fps: float, quality: int) -> None:
         self.camera = camera
         self.writer = writer
         self.period = 1.0 / fps
@@ -87,7 +87,7 @@ class PreviewStreams:
     def is_streaming(self, camera_id: int) -> bool:
         return camera_id in self._streams
 
-    def enable(self, camera: Camera) -> None:
+    def enable(self, camera: CameraPipeline) -> None:
         if camera.camera_id not in self._streams:
             stream = PreviewStream(camera, self.writer, fps=self.fps, quality=self.quality)
             self._streams[camera.camera_id] = stream

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from camera_core.camera import Camera
 from camera_core.display.banner import draw_message
-from camera_core.latest import LatestSlot
+from camera_core.pipeline.camera_pipeline import CameraPipeline
+from camera_core.pipeline.latest import LatestSlot
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ WINDOW_GAP = 24
 
 @dataclass(slots=True)
 class _Window:
-    camera: Camera
+    camera: CameraPipeline
     name: str
     slot: LatestSlot
     version: int = 0
@@ -45,7 +45,7 @@ class PreviewWindows:
 
     def __init__(
         self,
-        cameras: list[Camera],
+        cameras: list[CameraPipeline],
         *,
         on_key: Callable[[str], object] | None = None,
         title: str = "camera_core",

@@ -9,6 +9,7 @@ from typing import Any
 
 from camera_core.config.settings import Settings
 from camera_core.modes.runner import ModeContext, run_mode
+from camera_core.selftest import run_self_test
 from camera_core.util.cli_tool import silence_stdout
 
 
@@ -25,7 +26,7 @@ def print_report(report: dict[str, Any], out: Any) -> None:
 
 
 def self_test_body(ctx: ModeContext) -> int:
-    report = ctx.system.self_test(ctx.system.settings.self_test_seconds)
+    report = run_self_test(ctx.system)
     try:
         print_report(report, ctx.stdout)
     except BrokenPipeError:  # `--self-test | head`: the verdict still is the exit code

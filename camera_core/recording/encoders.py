@@ -11,17 +11,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import av
 
-from camera_core.recording.frames import EncodedFrame, FrameMeta
+from camera_core.recording.frames import EncodedFrame, EncodedFrameSink, FrameMeta
 from camera_core.recording.h264 import H264Params, make_codec_context, to_video_frame
 from camera_core.sources.base import CameraRequest
 from camera_core.sources.frame import Frame
-
-if TYPE_CHECKING:
-    from camera_core.recording.pipeline import RecordingPipeline
 
 
 class EncoderStage(ABC):
@@ -35,7 +31,7 @@ class EncoderStage(ABC):
     @abstractmethod
     def label(self) -> str: ...
 
-    def attach(self, pipeline: RecordingPipeline) -> None:  # noqa: B027 (optional hook)
+    def attach(self, pipeline: EncodedFrameSink) -> None:  # noqa: B027 (optional hook)
         """Connect to the pipeline once, when it is made."""
 
     def start(self) -> None:  # noqa: B027 (optional hook)

@@ -4,7 +4,10 @@ same frame once encoded (`EncodedFrame`): its H.264 access unit and whether it i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from camera_core.sources.base import CameraRequest
 
 
 @dataclass(slots=True)
@@ -32,3 +35,17 @@ class EncodedFrame:
     data: bytes
     keyframe: bool
     meta: FrameMeta
+
+
+class EncodedFrameSink(Protocol):
+    """What an encoder stage that encodes on the camera's own thread (picamera2's) hands its work
+    to: the recording pipeline (recording/pipeline.py)."""
+
+    def on_request(self, request: CameraRequest) -> None:
+        """The camera's thread: a frame to admit before the camera's encoder sees it."""
+
+    def put_encoded(self, frame: EncodedFrame) -> None:
+        """Any thread: an encoded frame for the recording thread."""
+
+    def put_failure(self, exc: Exception) -> None:
+        """Any thread: the camera's encoder failed."""

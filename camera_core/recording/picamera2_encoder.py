@@ -26,15 +26,12 @@ import logging
 import threading
 from dataclasses import replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from camera_core.recording.encoders import EncoderStage
-from camera_core.recording.frames import EncodedFrame, FrameMeta
+from camera_core.recording.frames import EncodedFrame, EncodedFrameSink, FrameMeta
 from camera_core.recording.h264 import MAX_ENCODER_DELAY_S, H264Params, frame_thread_delay_s
 from camera_core.sources.base import CameraRequest, EncoderHost
-
-if TYPE_CHECKING:
-    from camera_core.recording.pipeline import RecordingPipeline
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +115,7 @@ class Picamera2Stage(EncoderStage):
         self.keyframe_interval = keyframe_interval
         self.preset = preset
         self.threads = threads
-        self._pipeline: RecordingPipeline | None = None
+        self._pipeline: EncodedFrameSink | None = None
         self._encoder: Any = None
         self._pending: dict[int, tuple[FrameMeta, int]] = {}
         self._pending_lock = threading.Lock()
@@ -134,7 +131,7 @@ class Picamera2Stage(EncoderStage):
     def label(self) -> str:
         return self.host.encoder_label
 
-    def attach(self, pipeline: RecordingPipeline) -> None:
+    def attach(self, pipeline: EncodedFrameSink) -> None:
         self._pipeline = pipeline
         self.host.add_request_hook(pipeline.on_request)
 

@@ -18,8 +18,8 @@ from typing import Any
 from camera_core.recording.convert import convert_file
 from camera_core.recording.remux import RemuxError, mp4_pts_us
 from camera_core.recovery.repair import FileRepair, repair_pair
-from camera_core.recovery.scan import find_unfinished_sessions
 from camera_core.session import MANIFEST_NAME
+from camera_core.unfinished_sessions import find_unfinished_sessions
 from camera_core.util.files import sha256_file, write_json_atomic
 from camera_core.util.timing_csv import Column, TimingCsvError, count_rows, read_columns
 from camera_core.verify import timing_csv_of

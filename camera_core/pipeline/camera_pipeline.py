@@ -21,13 +21,13 @@ from datetime import datetime
 import cv2
 import numpy as np
 
-from camera_core.latest import LatestSlot
 from camera_core.overlay import OverlayStyle, draw_info_lines, draw_recording_dot
+from camera_core.pipeline.latest import LatestSlot
+from camera_core.pipeline.restart import Outage, RestartBackoff
 from camera_core.recording.recorder import Recorder
 from camera_core.sources.base import CameraSource
 from camera_core.sources.frame import Frame
 from camera_core.timing import BootToWallClock, DropCounter, RateMeter
-from camera_core.watchdog import Outage, RestartBackoff
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def scale_to(frame: Frame, size: tuple[int, int]) -> np.ndarray:
     return cv2.cvtColor(out, cv2.COLOR_YUV2BGR_I420)
 
 
-class Camera:
+class CameraPipeline:
     """Owns a source and its recorder; runs the two loops on the system's event loop."""
 
     def __init__(
