@@ -176,6 +176,8 @@ def test_subscribe_turns_on_events(tmp_path: Path) -> None:
         assert seen["frames_dropped"]["dropped"] >= 1  # type: ignore[operator]
         assert seen["recording_first_frame"]["camera_id"] == 0
         assert slave.request("subscribe", enabled=False)["data"]["enabled"] is False
+        # with 20 % of frames dropped, 40 recorded frames hold a drop all but never (0.8^40)
+        wait_until(lambda: csv_rows(session_dir(tmp_path)) >= 40, 30, "40 recorded frames")
         stopped = slave.request("stop_recording", id="stop")
         assert stopped["id"] == "stop"
         assert stopped["data"]["recordings"][0]["hardware_drops"] > 0
