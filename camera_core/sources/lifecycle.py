@@ -77,7 +77,9 @@ class LifecycleSource(CameraSource):
             if self._state is SourceState.RUNNING:
                 return
             if self._state not in _OPENED:
-                raise SourceStateError(f"cam{self.camera_id}: start() on a {self._state.value} source: open() it first")
+                raise SourceStateError(
+                    f"cam{self.camera_id}: start() while the source is {self._state.value}: open() it first"
+                )
             self._stop_event.clear()
             self._start()
             self._state = SourceState.RUNNING
@@ -87,7 +89,9 @@ class LifecycleSource(CameraSource):
         if self._running:
             return self._read(timeout)
         if self._state in (SourceState.NEW, SourceState.OPEN):
-            raise SourceStateError(f"cam{self.camera_id}: read() on a {self._state.value} source: start() it first")
+            raise SourceStateError(
+                f"cam{self.camera_id}: read() while the source is {self._state.value}: start() it first"
+            )
         return None
 
     def stop(self) -> None:
