@@ -21,6 +21,8 @@ from camera_core.sources.base import CameraRequest
 from camera_core.sources.frame import Frame
 
 if TYPE_CHECKING:
+    from av.video.codeccontext import VideoCodecContext
+
     from camera_core.recording.pipeline import RecordingPipeline
 
 
@@ -72,7 +74,7 @@ class PyAVStage(EncoderStage):
 
     def __init__(self, params: H264Params) -> None:
         self.params = params
-        self._ctx: av.CodecContext | None = None
+        self._ctx: VideoCodecContext | None = None
         self._metas: deque[FrameMeta] = deque()
         self._pts = 0
 

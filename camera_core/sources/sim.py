@@ -99,10 +99,10 @@ class SimTexture:
             cx, cy = int(rng.integers(0, span - 80)), int(rng.integers(0, max(1, height - 80)))
             luma[cy : cy + 60, cx : cx + 60] = float(rng.integers(20, 235))
         self.y = np.clip(luma, 0, 255).astype(np.uint8)
-        cx = np.arange(span // 2, dtype=np.float32)
-        cy = np.arange(height // 2, dtype=np.float32)[:, None]
-        self.u = np.clip(128 + 40 * np.sin(cx / 29.0 + cy / 41.0), 0, 255).astype(np.uint8)
-        self.v = np.clip(128 + 40 * np.cos(cx / 53.0 - cy / 19.0), 0, 255).astype(np.uint8)
+        ux = np.arange(span // 2, dtype=np.float32)
+        uy = np.arange(height // 2, dtype=np.float32)[:, None]
+        self.u = np.clip(128 + 40 * np.sin(ux / 29.0 + uy / 41.0), 0, 255).astype(np.uint8)
+        self.v = np.clip(128 + 40 * np.cos(ux / 53.0 - uy / 19.0), 0, 255).astype(np.uint8)
         self.width, self.height, self.period = width, height, 256
         self.pool = BufferPool((height * 3 // 2, width))
 
