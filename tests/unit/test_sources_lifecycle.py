@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 
 import pytest
@@ -110,6 +111,25 @@ def test_stop_from_another_thread_wakes_a_waiting_read() -> None:
     source.stop()
     reader.join(5)
     assert not reader.is_alive() and result == [None]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "camera_core.sources.sim:SimSource",
+        "camera_core.sources.opencv_source:USBCameraSource",
+        "camera_core.sources.opencv_source:VideoFileSource",
+        "camera_core.sources.picamera2_source:Picamera2Source",
+    ],
+)
+def test_every_backend_shares_the_checked_lifecycle(backend: str) -> None:
+    module, name = backend.split(":")
+    cls = getattr(importlib.import_module(module), name)
+    assert issubclass(cls, LifecycleSource)
+    for method in ("open", "start", "read", "stop", "close"):
+        if backend.endswith("Picamera2Source") and method == "close":
+            continue  # stops a running encoder first, then LifecycleSource.close
+        assert getattr(cls, method) is getattr(LifecycleSource, method), f"{name}.{method} bypasses the checks"
 
 
 def test_restart_cycles_the_sim_and_its_frames_begin_again_at_sequence_zero() -> None:
