@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from camera_core.sources.base import CameraInfo
 from camera_core.sources.frame import Frame
 from camera_core.sources.lifecycle import LifecycleSource, SourceState, SourceStateError
 from camera_core.sources.sim import SimParams, SimSource
@@ -22,8 +23,8 @@ class Recorder(LifecycleSource):
         self.reading = threading.Event()
 
     @property
-    def info(self):  # type: ignore[override]  # not needed by these tests
-        raise NotImplementedError
+    def info(self) -> CameraInfo:
+        return CameraInfo(3, "test", "recorder", 2, 2, 1.0, "I420")
 
     def _open(self) -> None:
         self.calls.append("open")
