@@ -580,8 +580,8 @@ class CameraSystem:
         self._require_running()
         assert self.session is not None
         stamp = datetime.now().strftime("%Y%m%d_%H%M%S_%f")[:-3]
-        shots = [(cam, cam.full_frame()) for cam in self.select(camera_id)]
-        shots = [(cam, frame) for cam, frame in shots if frame is not None]
+        taken = [(cam, cam.full_frame()) for cam in self.select(camera_id)]
+        shots = [(cam, frame) for cam, frame in taken if frame is not None]
         if not shots:
             return []
         quality = self.settings.snapshot_jpeg_quality

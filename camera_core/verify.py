@@ -81,7 +81,7 @@ def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: 
     except TimingCsvError as exc:
         report.problems.append(f"timing CSV unreadable: {exc}")
         return report
-    numbers, drops, pts = (memoryview(table[c.name]) for c in VERIFY_COLUMNS)
+    numbers, drops, pts = (table[c.name].data for c in VERIFY_COLUMNS)
     report.rows = table.rows
     previous_code = 0
     comparing = True

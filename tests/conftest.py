@@ -1,4 +1,7 @@
-"""Shared fixtures: small, fast settings and a way to wait for frames without sleeping."""
+"""Shared fixtures: small, fast settings and a way to wait for frames without sleeping.
+
+Layout: tests/unit/test_<package>_<module>.py test one module of camera_core on its own (fakes, no
+cameras); tests/test_<feature>_*.py are the end-to-end tests (sim cameras, the CLI, slave mode)."""
 
 from __future__ import annotations
 

@@ -93,10 +93,8 @@ def _slave_argv(entry: dict[str, Any], args: list[str], connect_timeout_s: float
     for key in ("port", "identity_file", "ssh_options"):
         if key in entry:
             raise ValueError(f"{where}: {key} needs host (with prefix, put ssh's options in the prefix)")
-    prefix = entry.get("prefix")
-    if isinstance(prefix, str):
-        prefix = prefix.split()
-    return slave_argv(args, prefix=prefix, remote=remote)
+    given = entry.get("prefix")
+    return slave_argv(args, prefix=given.split() if isinstance(given, str) else given, remote=remote)
 
 
 def load_rig(path: str | Path) -> RigConfig:

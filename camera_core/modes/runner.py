@@ -157,7 +157,7 @@ def log_thread_failure(args: threading.ExceptHookArgs) -> None:
     if args.exc_type is SystemExit:
         return
     name = args.thread.name if args.thread is not None else "?"
-    log.error("thread %s failed", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+    log.error("thread %s failed", name, exc_info=args.exc_value)
 
 
 def start_duration_timer(stop: StopRequest, seconds: float) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import av
 
@@ -18,6 +19,9 @@ from camera_core.recording.frames import EncodedFrame, EncodedFrameSink, FrameMe
 from camera_core.recording.h264 import H264Params, make_codec_context, to_video_frame
 from camera_core.sources.base import CameraRequest
 from camera_core.sources.frame import Frame
+
+if TYPE_CHECKING:
+    from av.video.codeccontext import VideoCodecContext
 
 
 class EncoderStage(ABC):
@@ -68,7 +72,7 @@ class PyAVStage(EncoderStage):
 
     def __init__(self, params: H264Params) -> None:
         self.params = params
-        self._ctx: av.CodecContext | None = None
+        self._ctx: VideoCodecContext | None = None
         self._metas: deque[FrameMeta] = deque()
         self._pts = 0
 

@@ -10,6 +10,7 @@ from fractions import Fraction
 import av
 import cv2
 import numpy as np
+from av.video.codeccontext import VideoCodecContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +29,11 @@ class H264Params:
         return f"libx264 (PyAV {av.__version__}, preset {self.preset})"
 
 
-def make_codec_context(p: H264Params) -> av.CodecContext:
+def make_codec_context(p: H264Params) -> VideoCodecContext:
     """The libx264 encoder: yuv420p in, Annex-B out, SPS/PPS repeated at every keyframe so any
     keyframe can start a decode (segments, recovery after a crash)."""
     ctx = av.CodecContext.create("libx264", "w")
+    assert isinstance(ctx, VideoCodecContext)
     ctx.width, ctx.height, ctx.pix_fmt = p.width, p.height, "yuv420p"
     rate = Fraction(p.fps).limit_denominator(1001)
     ctx.framerate = rate

@@ -57,6 +57,8 @@ def mp4_pts_us(path: Path) -> list[int]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         tb = stream.time_base
+        if tb is None:
+            raise ValueError(f"{path}: its video stream has no time base")
         return [round(p.pts * tb * 1_000_000) for p in container.demux(stream) if p.size and p.pts is not None]
 
 

@@ -30,7 +30,8 @@ class CameraInfo:
 
 
 class CameraSource(ABC):
-    """One camera. Lifecycle: open() -> start() -> read()... -> stop() -> close().
+    """One camera. Lifecycle: open() -> start() -> read()... -> stop() -> close(); the backends
+    inherit its checks (read before start, stop/close idempotent) from sources/lifecycle.py.
 
     `read()` blocks until the next frame (call it off the event loop) and returns None on timeout.
     A source whose camera runs an H.264 encoder of its own (picamera2) says so through

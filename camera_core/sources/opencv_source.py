@@ -25,7 +25,6 @@ import logging
 import sys
 import threading
 import time
-from abc import abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -39,6 +38,7 @@ import numpy as np
 from camera_core.errors import CameraNotFoundError, ConfigError
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.frame import Frame, PixelFormat
+from camera_core.sources.lifecycle import LifecycleSource
 from camera_core.sources.sim import boottime_ns
 
 if TYPE_CHECKING:
@@ -97,35 +97,10 @@ def parse_devices(text: str, where: str = "settings") -> list[DeviceSpec]:
     return specs
 
 
-class _StoppableSource(CameraSource):
-    """The lifecycle both OpenCV sources share: `stop()` wakes a `read()` that waits (pacing, a
-    retry after a failed grab); `close()` stops, then `_release()` frees the device or file."""
-
-    def __init__(self, camera_id: int) -> None:
-        self.camera_id = camera_id
-        self._running = False
-        self._stop_event = threading.Event()
-
-    def start(self) -> None:
-        self._stop_event.clear()
-        self._running = True
-
-    def stop(self) -> None:
-        self._running = False
-        self._stop_event.set()
-
-    def close(self) -> None:
-        self.stop()
-        self._release()
-
-    @abstractmethod
-    def _release(self) -> None: ...
-
-
 # -- USB / V4L2 cameras ---------------------------------------------------------------------------
 
 
-class USBCameraSource(_StoppableSource):
+class USBCameraSource(LifecycleSource):
     """A live camera through cv2.VideoCapture; BGR frames. `read()` blocks in OpenCV (driver timeout)."""
 
     def __init__(self, camera_id: int, spec: DeviceSpec, size: tuple[int, int], fps: float) -> None:
@@ -149,7 +124,7 @@ class USBCameraSource(_StoppableSource):
             return CameraInfo(self.camera_id, "opencv", "USB camera", w, h, self.requested_fps, "BGR", self.spec.label)
         return self._info
 
-    def open(self) -> None:
+    def _open(self) -> None:
         label = self.spec.label
         if self.spec.kind == "device" and not Path(str(self.spec.target)).exists():
             raise CameraNotFoundError(f"cam{self.camera_id}: {label} does not exist (see `v4l2-ctl --list-devices`)")
@@ -209,9 +184,9 @@ class USBCameraSource(_StoppableSource):
         self.timestamp_source = "arrival (CLOCK_BOOTTIME)"
         return arrival_ns
 
-    def read(self, timeout: float = 1.0) -> Frame | None:
+    def _read(self, timeout: float) -> Frame | None:
         cap = self._cap
-        if not self._running or cap is None:
+        if cap is None:
             return None
         if not cap.grab():
             self.failed_grabs += 1
@@ -237,7 +212,7 @@ class USBCameraSource(_StoppableSource):
             arrival_ns=time.monotonic_ns(),
         )
 
-    def _release(self) -> None:
+    def _close(self) -> None:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
@@ -280,7 +255,7 @@ def nominal_frame_period(path: Path, stream: av.video.stream.VideoStream, probe:
     return Fraction(1, 25)
 
 
-class VideoFileSource(_StoppableSource):
+class VideoFileSource(LifecycleSource):
     """A video file as a camera: its real frames, at its own rate (or unpaced), stamped from its pts."""
 
     def __init__(self, camera_id: int, path: Path, *, realtime: bool = True, wait_for_recording: bool = True) -> None:
@@ -324,7 +299,7 @@ class VideoFileSource(_StoppableSource):
         """Block until the end of the file was reached (True) or `timeout` passed (False)."""
         return self._finished.wait(timeout)
 
-    def open(self) -> None:
+    def _open(self) -> None:
         where = f"cam{self.camera_id}: video file {self.path}"
         if not self.path.is_file():
             raise CameraNotFoundError(f"{where} not found")
@@ -344,8 +319,7 @@ class VideoFileSource(_StoppableSource):
         width, height = stream.codec_context.width, stream.codec_context.height
         self._format = "I420" if width % 2 == 0 and height % 2 == 0 else "BGR"
         first = self._decode_next()
-        if first is None:
-            self.close()
+        if first is None:  # the container is closed by open() (_close)
             raise CameraNotFoundError(f"{where} holds no decodable frame")
         rows, width = first.image.shape[:2]
         height = rows * 2 // 3 if self._format == "I420" else rows
@@ -377,12 +351,11 @@ class VideoFileSource(_StoppableSource):
         image = vf.to_ndarray(format="yuv420p" if self._format == "I420" else "bgr24")
         return _FileFrame(self._decoded - 1, offset, np.ascontiguousarray(image))
 
-    def start(self) -> None:
+    def _start(self) -> None:
         now = boottime_ns()
         with self._lock:
             self._holding = self.wait_for_recording
             self._hold_t0 = self._base_ns = now
-        super().start()
 
     def release_hold(self) -> None:
         """Start playing (a recording starts): the next real frame is the file's first, one frame
@@ -421,8 +394,8 @@ class VideoFileSource(_StoppableSource):
             extra={HELD: True},
         )
 
-    def read(self, timeout: float = 1.0) -> Frame | None:
-        if not self._running or self._finished.is_set():
+    def _read(self, timeout: float) -> Frame | None:
+        if self._finished.is_set():
             return None
         with self._lock:
             if self._holding:
@@ -456,7 +429,7 @@ class VideoFileSource(_StoppableSource):
             arrival_ns=time.monotonic_ns(),
         )
 
-    def _release(self) -> None:
+    def _close(self) -> None:
         if self._container is not None:
             self._container.close()
             self._container, self._frames = None, None

@@ -33,6 +33,7 @@ from camera_core.errors import CameraBusyError, NoCamerasError
 from camera_core.sources.base import CameraInfo, CameraRequest, CameraSource, EncoderHost, RequestHook
 from camera_core.sources.controls import ControlSettings, ControlState, check_offered
 from camera_core.sources.frame import VIDEO_BT601, Frame, YuvEncoding
+from camera_core.sources.lifecycle import LifecycleSource
 from camera_core.sources.pool import BufferPool
 from camera_core.sources.trigger import check_trigger_mode, trigger_period_us
 from camera_core.sync import picamera2_sync
@@ -187,11 +188,11 @@ class SensorStats:
         self.rate.add(sensor_ns)
 
 
-class Picamera2Source(CameraSource, EncoderHost):
+class Picamera2Source(LifecycleSource, EncoderHost):
     """One CSI camera: a Picamera2 with main (YUV420, recording size) and lores (preview) streams."""
 
     def __init__(self, camera_id: int, picamera2: ModuleType, camera_info: dict[str, Any], settings: Settings) -> None:
-        self.camera_id = camera_id
+        super().__init__(camera_id)
         self._p2 = picamera2
         self._global_info = camera_info
         self._settings = settings
@@ -205,7 +206,6 @@ class Picamera2Source(CameraSource, EncoderHost):
         self._encoders: list[Any] = []
         self.stats = SensorStats()
         self._lock = threading.Lock()
-        self._running = False
         self._pending: Any = None  # the outstanding capture_request job
         self._completed: queue.Queue[Any] = queue.Queue()
         self.read_timeouts = 0
@@ -230,10 +230,8 @@ class Picamera2Source(CameraSource, EncoderHost):
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def open(self) -> None:
+    def _open(self) -> None:
         """Open and configure the camera; a camera that cannot be acquired is CAMERA_BUSY."""
-        if self.picam2 is not None:
-            return
         try:
             self.picam2 = self._p2.Picamera2(self.camera_id)
         except RuntimeError as exc:
@@ -243,11 +241,7 @@ class Picamera2Source(CameraSource, EncoderHost):
                 f"{self.describe()} could not be opened: {detail}. It is busy (another process such as "
                 "rpicam-vid or a stale camera_core holds it) or failing (cable, power)."
             ) from exc
-        try:
-            self._configure()
-        except BaseException:
-            self.close()
-            raise
+        self._configure()  # on failure, open() closes the camera again
 
     def _configure(self) -> None:
         s = self._settings
@@ -324,19 +318,13 @@ class Picamera2Source(CameraSource, EncoderHost):
         self.picam2.set_controls({"FrameDurationLimits": (duration_us, duration_us)})
         return round(fastest, 2)
 
-    def start(self) -> None:
+    def _start(self) -> None:
         with self._lock:
-            if self._running:
-                return
             self.picam2.pre_callback = self._pre_callback
             self.picam2.start()
-            self._running = True
 
-    def stop(self) -> None:
+    def _stop(self) -> None:
         with self._lock:
-            if not self._running:
-                return
-            self._running = False
             # A capture job still waiting would keep stop() waiting behind it forever.
             self.picam2.cancel_all_and_flush()
             self._pending = None
@@ -351,13 +339,13 @@ class Picamera2Source(CameraSource, EncoderHost):
                 self.stop_encoder(encoder)
             except Exception:
                 log.exception("cam%d: stopping the encoder failed", self.camera_id)
-        try:
-            self.stop()
-        finally:
-            picam2, self.picam2 = self.picam2, None
-            if picam2 is not None:
-                picam2.close()
-                log.info("cam%d: closed", self.camera_id)
+        super().close()
+
+    def _close(self) -> None:
+        picam2, self.picam2 = self.picam2, None
+        if picam2 is not None:
+            picam2.close()
+            log.info("cam%d: closed", self.camera_id)
 
     def restart(self, attempt: int) -> None:
         """Stop and start; close and reopen (from the second attempt) only while no encoder runs,
@@ -408,7 +396,7 @@ class Picamera2Source(CameraSource, EncoderHost):
 
     # -- capture thread --------------------------------------------------------------------------
 
-    def read(self, timeout: float = 1.0) -> Frame | None:
+    def _read(self, timeout: float) -> Frame | None:
         """The next frame picamera2 hands out (the newest completed one), copied out of the camera
         buffers, which go back to the camera at once."""
         with self._lock:

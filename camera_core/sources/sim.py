@@ -15,7 +15,6 @@ CLOCK_BOOTTIME (plus jitter), so tests know the truth.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.controls import ControlSettings, ControlState
 from camera_core.sources.frame import Frame
 from camera_core.sources.framecode import draw_code
+from camera_core.sources.lifecycle import LifecycleSource
 from camera_core.sources.pool import BufferPool
 from camera_core.sync.algorithm import SyncAlgorithm, SyncConfig, SyncRole, camera_roles
 from camera_core.sync.led import Led, draw_led
@@ -99,10 +99,10 @@ class SimTexture:
             cx, cy = int(rng.integers(0, span - 80)), int(rng.integers(0, max(1, height - 80)))
             luma[cy : cy + 60, cx : cx + 60] = float(rng.integers(20, 235))
         self.y = np.clip(luma, 0, 255).astype(np.uint8)
-        cx = np.arange(span // 2, dtype=np.float32)
-        cy = np.arange(height // 2, dtype=np.float32)[:, None]
-        self.u = np.clip(128 + 40 * np.sin(cx / 29.0 + cy / 41.0), 0, 255).astype(np.uint8)
-        self.v = np.clip(128 + 40 * np.cos(cx / 53.0 - cy / 19.0), 0, 255).astype(np.uint8)
+        ux = np.arange(span // 2, dtype=np.float32)
+        uy = np.arange(height // 2, dtype=np.float32)[:, None]
+        self.u = np.clip(128 + 40 * np.sin(ux / 29.0 + uy / 41.0), 0, 255).astype(np.uint8)
+        self.v = np.clip(128 + 40 * np.cos(ux / 53.0 - uy / 19.0), 0, 255).astype(np.uint8)
         self.width, self.height, self.period = width, height, 256
         self.pool = BufferPool((height * 3 // 2, width))
 
@@ -124,13 +124,13 @@ class SimTexture:
         return out
 
 
-class SimSource(CameraSource):
+class SimSource(LifecycleSource):
     """A simulated camera with deterministic timing, seeded by camera id and sim_seed."""
 
     def __init__(self, camera_id: int, params: SimParams) -> None:
         if params.width % 2 or params.height % 2:
             raise ValueError(f"sim frame size must be even, got {params.width}x{params.height}")
-        self.camera_id = camera_id
+        super().__init__(camera_id)
         self.params = params
         self.paced = params.realtime
         self._texture: SimTexture | None = None
@@ -149,8 +149,6 @@ class SimSource(CameraSource):
         self.last_sync: dict[str, object] = {}
         self.controls = ControlState(params.controls)
         self._exposure_us = params.exposure_us
-        self._running = False
-        self._stop_event = threading.Event()
         self.delivered = 0
         self.dropped_sequences: list[int] = []
         self.faults_injected = 0
@@ -165,11 +163,10 @@ class SimSource(CameraSource):
             self.camera_id, "sim", "sim", p.width, p.height, p.fps, "I420", location=f"sim{self.camera_id}"
         )
 
-    def open(self) -> None:
+    def _open(self) -> None:
         self._texture = SimTexture(self.params.width, self.params.height, self.params.seed + self.camera_id)
 
-    def start(self) -> None:
-        self._stop_event.clear()
+    def _start(self) -> None:
         self._next_seq = 0
         self._pending = None
         self._t0, self._shift_ns = boottime_ns(), 0
@@ -179,16 +176,12 @@ class SimSource(CameraSource):
         self.last_sync = {}
         self._since_start = 0
         self._stalled = False  # a restart cures a stall
-        self._running = True
 
-    def stop(self) -> None:
-        self._running = False
-        self._stop_event.set()
+    def _stop(self) -> None:
         if self._sync is not None:
             self._sync.transport.close()
 
-    def close(self) -> None:
-        self.stop()
+    def _close(self) -> None:
         self._texture = None
 
     def _is_dropped(self, sequence: int) -> bool:
@@ -257,8 +250,8 @@ class SimSource(CameraSource):
             return True
         return False
 
-    def read(self, timeout: float = 1.0) -> Frame | None:
-        if not self._running or self._texture is None:
+    def _read(self, timeout: float) -> Frame | None:
+        if self._texture is None:
             return None
         if self._inject_fault(timeout):
             return None

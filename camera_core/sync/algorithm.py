@@ -255,7 +255,8 @@ def camera_roles(role: str, cameras: int) -> list[SyncRole]:
     if role == "off":
         return ["off"] * cameras
     if role == "server":
-        return ["server", *(["client"] * (cameras - 1))]
+        clients: list[SyncRole] = ["client"] * (cameras - 1)
+        return ["server", *clients]
     if role == "client":
         return ["client"] * cameras
     raise ValueError(f"sync_role must be one of {', '.join(SYNC_ROLES)}, got {role!r}")

@@ -267,13 +267,13 @@ def check(takes: list[CameraTake], region: Region | None) -> list[CameraResult]:
             edges_of.append(None)
         results.append(res)
     ref_edges, ref_times = edges_of[0], takes[0].wall_ns()
-    for take, res, edges in zip(takes, results, edges_of, strict=True):
+    for take, res, seen in zip(takes, results, edges_of, strict=True):
         ts = timestamp_offset_ns(take.wall_ns(), ref_times)
         res.timestamp_offset_us = None if ts is None else round(ts / 1000, 1)
-        if edges is None or ref_edges is None:
+        if seen is None or ref_edges is None:
             res.error = res.error or "the first camera's LED was not found"
             continue
-        found = clock_error_ns(edges, ref_edges)
+        found = clock_error_ns(seen, ref_edges)
         if found is None or ts is None:
             res.error = "no LED edge seen by both this camera and the first one"
             continue

@@ -100,7 +100,7 @@ def read_int_column(path: Path, name: str) -> Sequence[int]:
         raise TimingCsvError(f"{path.name}: not a timing CSV (missing column: {name})")
     try:
         if path.stat().st_size > SMALL_FILE_BYTES:
-            return memoryview(read_columns(path, [Column(name)])[name])
+            return read_columns(path, [Column(name)])[name].data
         position = header.index(name)
         values = array("q")
         with path.open("rb") as f:
