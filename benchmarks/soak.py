@@ -70,6 +70,13 @@ class RssSampler:
         third = total / 3
         return self.window(0, third), self.window(2 * third, total + 1), "first third vs last third"
 
+    def slope_mb_per_hour(self, skip_s: float = 60.0) -> float:
+        """Least-squares slope of RSS over time after the first skip_s seconds, in MB per hour."""
+        points = [(t, mb) for t, mb in self.samples if t >= skip_s]
+        if len(points) < 2:
+            return float("nan")
+        return statistics.linear_regression([t for t, _ in points], [mb for _, mb in points]).slope * 3600
+
 
 def progress(system: CameraSystem, started: float) -> str:
     cams = system.status()["cameras"]
@@ -188,6 +195,7 @@ def main() -> int:
         print(
             f"RSS medians ({windows}): {early:.1f} MB -> {late:.1f} MB, growth {growth:+.1f} MB (limit {RSS_LIMIT_MB} MB)"
         )
+        print(f"RSS trend (least squares after the first minute): {sampler.slope_mb_per_hour():+.2f} MB/h")
         print("verification:")
         problems = verify_all(folder, [r.as_dict() for r in results])
         ok = drops == 0 and overflows == 0 and problems == 0 and growth < RSS_LIMIT_MB
