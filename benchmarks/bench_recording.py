@@ -1,11 +1,14 @@
-"""Recording throughput: camera_core's whole pipeline vs bare PyAV on the same frames.
+"""Recording throughput and CPU per frame: camera_core's whole pipeline vs bare PyAV on the same frames.
 
-One sim camera at 1456x1088, unpaced (frames as fast as the pipeline takes them), recording on:
-capture loop, frame-number burn-in, encoder queue and thread, .h264 file, timing CSV. Beside it,
-in the same run, the bare tool: the same sim frames rendered and encoded by PyAV's libx264 with the
-same settings in one plain loop, written to a file. Runs alternate so machine noise hits both.
+One sim camera (default 1456x1088), unpaced (frames as fast as the pipeline takes them), recording
+on: capture loop, frame-number burn-in, encoder queue and thread, .h264 file, timing CSV. Beside it,
+in the same run, two bare loops: the same sim frames rendered and encoded by PyAV's libx264 with the
+same settings and written to a file; and the same fed by the sim camera's own `read`. Runs alternate
+so machine noise hits all of them. CPU (process time, every thread) is taken over the same steady
+span on every side: the `--frames` frames after the first `--warmup`, so camera_core's start and
+finalization (printed apart) and the encoder's start and flush are outside it.
 
-    uv run python benchmarks/bench_recording.py [--frames 600] [--rounds 3]
+    uv run python benchmarks/bench_recording.py [--frames 600] [--rounds 3] [--preset 5] [--warmup 60]
 """
 
 from __future__ import annotations
