@@ -85,7 +85,10 @@ def progress(system: CameraSystem, started: float) -> str:
         f"{c['encoder_overflows']} overflows, queue {c['encoder_queue']}"
         for c in cams
     ]
-    return f"[{(time.monotonic() - started) / 60:5.1f} min] RSS {rss_mb():6.1f} MB, {pool_buffers(system)}  " + "; ".join(parts)
+    return (
+        f"[{(time.monotonic() - started) / 60:5.1f} min] RSS {rss_mb():6.1f} MB, {pool_buffers(system)}  "
+        + "; ".join(parts)
+    )
 
 
 def pool_buffers(system: CameraSystem) -> str:
