@@ -40,6 +40,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def rss_mb(pid: int) -> tuple[float, float]:
+    """Resident memory of a running process, MB: (VmRSS, RssAnon). RssAnon leaves out the mapped
+    pages of shared libraries (file-backed: reclaimable, and shared with other processes)."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["RssAnon"].split()[0]) / 1024
+
+
 def lines_in(paths: list[Path]) -> int:
     total = 0
     for path in paths:
@@ -57,6 +64,8 @@ class Run:
     window_frames: int
     startup_cpu_s: float
     total_cpu_s: float
+    rss_mb: float  # at the end of the window
+    anon_mb: float  # RssAnon at the end of the window
 
     @property
     def cpu_ms_per_frame(self) -> float:
@@ -80,12 +89,12 @@ def measure(argv: list[str], out: Path, frame_files: str, window_s: float, timeo
         files = list(out.rglob(frame_files))
         cpu0, frames0 = cpu_seconds(proc.pid), lines_in(files)
         time.sleep(window_s)
-        cpu1, frames1 = cpu_seconds(proc.pid), lines_in(files)
+        cpu1, frames1, (rss, anon) = cpu_seconds(proc.pid), lines_in(files), rss_mb(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)  # reaps it, with its whole CPU time
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             raise RuntimeError(f"{argv[1]} exited {proc.returncode}: {log.read_text()[-2000:]}")
-        return Run(cpu1 - cpu0, frames1 - frames0, startup, usage.ru_utime + usage.ru_stime)
+        return Run(cpu1 - cpu0, frames1 - frames0, startup, usage.ru_utime + usage.ru_stime, rss, anon)
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -160,8 +169,8 @@ def main() -> None:
             bare.append(measure(bare_argv, out, "*_pts.txt", args.window, 60))
             print(
                 f"round {r + 1}: camera_core {ours[-1].window_cpu_s:5.2f} s CPU for {ours[-1].window_frames} frames "
-                f"({ours[-1].cpu_ms_per_frame:5.2f} ms/frame)   bare picamera2 {bare[-1].window_cpu_s:5.2f} s CPU for "
-                f"{bare[-1].window_frames} frames ({bare[-1].cpu_ms_per_frame:5.2f} ms/frame)",
+                f"({ours[-1].cpu_ms_per_frame:5.2f} ms/frame, RSS {ours[-1].rss_mb:.0f} MB, anon {ours[-1].anon_mb:.0f})   bare picamera2 {bare[-1].window_cpu_s:5.2f} s CPU for "
+                f"{bare[-1].window_frames} frames ({bare[-1].cpu_ms_per_frame:5.2f} ms/frame, RSS {bare[-1].rss_mb:.0f} MB, anon {bare[-1].anon_mb:.0f})",
                 flush=True,
             )
     o = statistics.median(r.cpu_ms_per_frame for r in ours)
@@ -174,7 +183,17 @@ def main() -> None:
     )
     print(f"bare picamera2 (H264Encoder + FileOutput with pts): {b:.2f} ms CPU per recorded frame")
     print(f"camera_core (recording, capture loop, burn-in, timing CSV): {o:.2f} ms CPU per recorded frame")
-    print(f"ratio camera_core / bare: {o / b:.3f}  (target <= 1.15)")
+    ratios = [a.cpu_ms_per_frame / c.cpu_ms_per_frame for a, c in zip(ours, bare, strict=True)]
+    print(
+        f"ratio camera_core / bare: {o / b:.3f} (medians), {statistics.median(ratios):.3f} (per-round pairs; target <= 1.05)"
+    )
+    o_rss, b_rss = statistics.median(r.rss_mb for r in ours), statistics.median(r.rss_mb for r in bare)
+    print(
+        f"RSS at the end of the window: camera_core {o_rss:.0f} MB, bare {b_rss:.0f} MB, +{o_rss - b_rss:.0f} MB (target <= 30)"
+    )
+    o_anon, b_anon = statistics.median(r.anon_mb for r in ours), statistics.median(r.anon_mb for r in bare)
+    print(f"of which anonymous (RssAnon): camera_core {o_anon:.0f} MB, bare {b_anon:.0f} MB, +{o_anon - b_anon:.0f} MB")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

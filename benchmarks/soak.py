@@ -70,6 +70,13 @@ class RssSampler:
         third = total / 3
         return self.window(0, third), self.window(2 * third, total + 1), "first third vs last third"
 
+    def slope_mb_per_hour(self, skip_s: float = 60.0) -> float:
+        """Least-squares slope of RSS over time after the first skip_s seconds, in MB per hour."""
+        points = [(t, mb) for t, mb in self.samples if t >= skip_s]
+        if len(points) < 2:
+            return float("nan")
+        return statistics.linear_regression([t for t, _ in points], [mb for _, mb in points]).slope * 3600
+
 
 def progress(system: CameraSystem, started: float) -> str:
     cams = system.status()["cameras"]
@@ -78,7 +85,19 @@ def progress(system: CameraSystem, started: float) -> str:
         f"{c['encoder_overflows']} overflows, queue {c['encoder_queue']}"
         for c in cams
     ]
-    return f"[{(time.monotonic() - started) / 60:5.1f} min] RSS {rss_mb():6.1f} MB  " + "; ".join(parts)
+    return (
+        f"[{(time.monotonic() - started) / 60:5.1f} min] RSS {rss_mb():6.1f} MB, {pool_buffers(system)}  "
+        + "; ".join(parts)
+    )
+
+
+def pool_buffers(system: CameraSystem) -> str:
+    """The sim cameras' frame buffer pools: buffers held (the most frames ever in flight at once)."""
+    sizes = []
+    for cam in system.cameras:
+        texture = getattr(cam.source, "_texture", None)
+        sizes.append(str(len(texture.pool)) if texture is not None else "?")
+    return f"frame buffers {'/'.join(sizes)}"
 
 
 def verify_all(folder: Path, recordings: list[dict[str, object]]) -> int:
@@ -187,6 +206,12 @@ def main() -> int:
         )
         print(
             f"RSS medians ({windows}): {early:.1f} MB -> {late:.1f} MB, growth {growth:+.1f} MB (limit {RSS_LIMIT_MB} MB)"
+        )
+        half = sampler.samples[-1][0] / 2 if sampler.samples else 0.0
+        print(
+            f"RSS trend (least squares): after the first minute {sampler.slope_mb_per_hour():+.2f} MB/h, "
+            f"second half {sampler.slope_mb_per_hour(half):+.2f} MB/h (a pool that has reached the most frames "
+            "ever in flight at once stays there: growth early, none after, is a plateau)"
         )
         print("verification:")
         problems = verify_all(folder, [r.as_dict() for r in results])

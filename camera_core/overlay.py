@@ -6,6 +6,7 @@ Nothing is ever drawn over the frame code (bottom-left cells, see sources/framec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -43,14 +44,21 @@ def frame_number_box(width: int, style: OverlayStyle, text: str = "#00000000") -
 
 def burn_frame_number(plane: np.ndarray, number: int, style: OverlayStyle) -> None:
     """Draw `#number` in a black box at the top right of a luma plane or BGR image, in place."""
-    width = plane.shape[1]
+    x0, y0, x1, y1, origin, scale, thickness = _number_layout(plane.shape[1], style)
+    plane[y0:y1, x0:x1] = 0
+    color = 255 if plane.ndim == 2 else style.color_bgr
+    cv2.putText(plane, f"#{number}", origin, FONT, scale, color, thickness, cv2.LINE_AA)
+
+
+@lru_cache(maxsize=16)
+def _number_layout(width: int, style: OverlayStyle) -> tuple[int, int, int, int, tuple[int, int], float, int]:
+    """The box, text origin, scale and thickness of the frame number, per frame width (measured
+    once: the text measurements cost more than the drawing at 640x480)."""
     scale, thickness, _, _, _ = style.scaled(width)
     x0, y0, x1, y1 = frame_number_box(width, style)
-    plane[y0:y1, x0:x1] = 0
     (_, th), base = cv2.getTextSize("#0", FONT, scale, thickness)
     pad = max(2, th // 4)
-    color = 255 if plane.ndim == 2 else style.color_bgr
-    cv2.putText(plane, f"#{number}", (x0 + pad, y1 - base - pad), FONT, scale, color, thickness, cv2.LINE_AA)
+    return x0, y0, x1, y1, (x0 + pad, y1 - base - pad), scale, thickness
 
 
 def draw_info_lines(image: np.ndarray, lines: list[str], style: OverlayStyle) -> None:

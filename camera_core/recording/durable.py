@@ -25,11 +25,12 @@ class DurableFile:
         """Append one whole record or, on failure, nothing (the partial write is cut off)."""
         if self._fd is None:
             raise ValueError(f"{self.path.name} is closed")
-        view = memoryview(data)
-        done = 0
         try:
-            while done < len(view):
-                done += os.write(self._fd, view[done:])
+            done = os.write(self._fd, data)
+            if done < len(data):  # a short write (a signal, a nearly full disk): the rest follows
+                view = memoryview(data)
+                while done < len(view):
+                    done += os.write(self._fd, view[done:])
         except OSError:
             self._cut_back()
             raise

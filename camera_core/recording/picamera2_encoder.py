@@ -32,6 +32,7 @@ from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, EncodedFrameSink, FrameMeta
 from camera_core.recording.h264 import MAX_ENCODER_DELAY_S, H264Params, frame_thread_delay_s
 from camera_core.sources.base import CameraRequest, EncoderHost
+from camera_core.sources.picamera2_source import request_metadata
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ class Picamera2Stage(EncoderStage):
 
     def _accepts(self, request: Any) -> bool:
         """The encoder's gate: only admitted frames are encoded."""
-        key = encoder_key(request.get_metadata()["SensorTimestamp"])
+        key = encoder_key(request_metadata(request)["SensorTimestamp"])
         with self._pending_lock:
             return key in self._pending
 

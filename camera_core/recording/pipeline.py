@@ -29,6 +29,7 @@ from camera_core.recording.frames import EncodedFrame, FrameMeta
 from camera_core.recording.pretrigger import PretriggerBuffer
 from camera_core.recording.recorder import Recorder, RecorderListener
 from camera_core.recording.results import RecordingResult
+from camera_core.recording.slots import FrameSlots
 from camera_core.recording.take import RecordingTarget, Take
 from camera_core.sources.base import CameraRequest
 from camera_core.sources.frame import Frame
@@ -104,7 +105,7 @@ class RecordingPipeline(Recorder):
         self._on_started = on_started
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._slots = threading.Semaphore(queue_frames)
+        self._slots = FrameSlots(queue_frames)
         self._take: Take | None = None  # admission: the take frames are numbered into
         self._closing: Take | None = None
         self._last: Take | None = None
@@ -214,7 +215,7 @@ class RecordingPipeline(Recorder):
         """The camera's own thread (picamera2 pre_callback): admit a frame its encoder will encode."""
         if not self._armed or (self._take is None and self._buffer is None):
             return
-        got = self._slots.acquire(blocking=False)
+        got = self._slots.try_acquire()
         wall_ns = request.wall_clock_ns or self.clock.to_wall_ns(request.sensor_ns)
         with self._lock:
             meta = self._admit(
@@ -320,9 +321,9 @@ class RecordingPipeline(Recorder):
 
     def _acquire_slot(self) -> bool:
         if not self.block_when_full:
-            return self._slots.acquire(blocking=False)
+            return self._slots.try_acquire()
         while self._armed:  # an unpaced source waits for the encoder
-            if self._slots.acquire(timeout=0.5):
+            if self._slots.acquire(0.5):
                 return True
         return False
 
@@ -378,8 +379,7 @@ class RecordingPipeline(Recorder):
         return FrameMeta(number, sensor_ns, duration_us, wall_ns, sequence, take, split, extra)
 
     def _release(self, slots: int) -> None:
-        for _ in range(slots):
-            self._slots.release()
+        self._slots.release(slots)
 
     # -- encoder and recording thread ------------------------------------------------------------
 

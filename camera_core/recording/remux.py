@@ -4,7 +4,7 @@ then verified to hold every frame before the caller may delete the .h264."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -52,21 +52,36 @@ def remux_to_mp4(h264_path: Path, pts_us: Sequence[int], mp4_path: Path) -> int:
     return written
 
 
-def mp4_pts_us(path: Path) -> list[int]:
-    """Presentation times (µs) of every packet of an MP4's video stream, in file order."""
+def iter_mp4_pts_us(path: Path) -> Iterator[int]:
+    """Presentation times (µs) of every packet of an MP4's video stream, in file order, one at a
+    time (a 10-hour file has a million: no list of them is kept)."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         tb = stream.time_base
         if tb is None:
             raise ValueError(f"{path}: its video stream has no time base")
-        return [round(p.pts * tb * 1_000_000) for p in container.demux(stream) if p.size and p.pts is not None]
+        # pts * tb in µs, rounded half up, in integers (a Fraction per packet costs microseconds)
+        num, den = tb.numerator * 1_000_000, tb.denominator
+        for p in container.demux(stream):
+            if p.size and p.pts is not None:
+                yield (2 * p.pts * num + den) // (2 * den)
+
+
+def mp4_pts_us(path: Path) -> list[int]:
+    """Presentation times (µs) of every packet of an MP4's video stream, in file order."""
+    return list(iter_mp4_pts_us(path))
 
 
 def verify_mp4(path: Path, pts_us: Sequence[int]) -> None:
     """Raise RemuxError unless the MP4 holds exactly these frames at these times (±1 µs)."""
-    found = mp4_pts_us(path)
-    if len(found) != len(pts_us):
-        raise RemuxError(f"{path.name} holds {len(found)} frames, expected {len(pts_us)}")
-    bad = next((i for i, (a, b) in enumerate(zip(found, pts_us, strict=True)) if abs(a - b) > 1), None)
-    if bad is not None:
-        raise RemuxError(f"{path.name} frame {bad} has pts {found[bad]} µs, expected {pts_us[bad]} µs")
+    found = 0
+    for found, pts in enumerate(iter_mp4_pts_us(path), start=1):
+        if found > len(pts_us):
+            break
+        expected = pts_us[found - 1]
+        if abs(pts - expected) > 1:
+            raise RemuxError(f"{path.name} frame {found - 1} has pts {pts} µs, expected {expected} µs")
+    if found > len(pts_us):
+        raise RemuxError(f"{path.name} holds more than {len(pts_us)} frames, expected {len(pts_us)}")
+    if found < len(pts_us):
+        raise RemuxError(f"{path.name} holds {found} frames, expected {len(pts_us)}")

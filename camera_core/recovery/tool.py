@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from camera_core.recording.convert import convert_file
-from camera_core.recording.remux import RemuxError, mp4_pts_us
+from camera_core.recording.remux import RemuxError, iter_mp4_pts_us
 from camera_core.recovery.repair import FileRepair, repair_pair
 from camera_core.session import MANIFEST_NAME
 from camera_core.unfinished_sessions import find_unfinished_sessions
@@ -91,7 +91,7 @@ def settle_mp4(h264: Path, log: list[str], foreign: set[Path]) -> bool:
     csv_path = timing_csv_of(h264)
     rows = count_rows(csv_path) if csv_path.exists() else -1
     try:
-        frames = len(mp4_pts_us(mp4))
+        frames = sum(1 for _ in iter_mp4_pts_us(mp4))
     except Exception:
         frames = -2
     if frames == rows:

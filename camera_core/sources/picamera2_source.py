@@ -130,6 +130,18 @@ def yuv420_to_i420(buf: np.ndarray, width: int, height: int, out: np.ndarray | N
     return out
 
 
+def request_metadata(request: Any) -> dict[str, Any]:
+    """A completed request's metadata, converted once: picamera2's `get_metadata` builds a new dict
+    from libcamera's control list on every call, and the pre_callback, the encoder's gate and the
+    capture thread all need it. Kept on the request (the same object reaches all three)."""
+    metadata = getattr(request, "camera_core_metadata", None)
+    if metadata is None:
+        metadata = request.get_metadata()
+        with contextlib.suppress(AttributeError):  # a request class that takes no attributes
+            request.camera_core_metadata = metadata
+    return metadata
+
+
 def is_software_h264(picamera2: ModuleType) -> bool:
     """True on a Pi 5: picamera2's H264Encoder is its libx264 (PyAV) encoder there."""
     encoders = picamera2.encoders
@@ -370,7 +382,7 @@ class Picamera2Source(LifecycleSource, EncoderHost):
 
     def _pre_callback(self, request: Any) -> None:
         """Every delivered frame, before it is copied or encoded: stats, then the recorder."""
-        metadata = request.get_metadata()
+        metadata = request_metadata(request)
         sensor_ns = int(metadata["SensorTimestamp"])
         duration_us = self.frame_duration_us(metadata)
         self.stats.observe(sensor_ns, duration_us)
@@ -419,7 +431,7 @@ class Picamera2Source(LifecycleSource, EncoderHost):
 
     def _copy_frame(self, request: Any) -> Frame:
         assert self.plan is not None
-        metadata = request.get_metadata()
+        metadata = request_metadata(request)
         (mw, mh), (lw, lh) = self.plan.main_size, self.plan.lores_size
         image = _NO_IMAGE
         if self._full_wanted.is_set():  # only a snapshot needs the full-size frame
