@@ -10,10 +10,11 @@ number, the per-frame timing CSV and its writer threads.
 Each run is its own process; runs alternate (camera_core, bare, camera_core, ...). The CPU time (user +
 system, from /proc) is taken over the same steady window of each run: from the first recorded frame plus
 a settling second to `--window` seconds later, with the frames recorded in that window counted from the
-files. Start-up (imports, opening cameras) is reported separately.
+files, and the resident memory (VmRSS) at the window's end. Start-up (imports, opening cameras) is
+reported separately. `--root CHECKOUT` runs another camera_core checkout (to compare versions).
 
     PC2_KIT=$HOME/.cache/pc2kit ../shared/virtual-cameras/run_real.sh \\
-        uv run --no-sync python benchmarks/bench_picamera2.py [--rounds 3] [--window 8]
+        uv run --no-sync python benchmarks/bench_picamera2.py [--rounds 3] [--window 8] [--root CHECKOUT]
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a running process (VmRSS), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def lines_in(paths: list[Path]) -> int:
     total = 0
     for path in paths:
@@ -57,6 +66,7 @@ class Run:
     window_frames: int
     startup_cpu_s: float
     total_cpu_s: float
+    rss_mb: float
 
     @property
     def cpu_ms_per_frame(self) -> float:
@@ -80,12 +90,12 @@ def measure(argv: list[str], out: Path, frame_files: str, window_s: float, timeo
         files = list(out.rglob(frame_files))
         cpu0, frames0 = cpu_seconds(proc.pid), lines_in(files)
         time.sleep(window_s)
-        cpu1, frames1 = cpu_seconds(proc.pid), lines_in(files)
+        cpu1, frames1, rss = cpu_seconds(proc.pid), lines_in(files), rss_mb(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)  # reaps it, with its whole CPU time
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             raise RuntimeError(f"{argv[1]} exited {proc.returncode}: {log.read_text()[-2000:]}")
-        return Run(cpu1 - cpu0, frames1 - frames0, startup, usage.ru_utime + usage.ru_stime)
+        return Run(cpu1 - cpu0, frames1 - frames0, startup, usage.ru_utime + usage.ru_stime, rss)
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -135,6 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--window", type=float, default=8.0, help="seconds of recording measured per run")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the camera_core checkout to run (to compare versions)")
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)  # internal: run the bare script into DIR
     parser.add_argument("--seconds", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -150,7 +161,7 @@ def main() -> None:
         for r in range(args.rounds):
             out = Path(tmp) / f"core{r}"
             out.mkdir()
-            core_argv = [sys.executable, str(ROOT / "main_camera.py"), "--backend", "picamera2", "--mode", "headless",
+            core_argv = [sys.executable, str(args.root / "main_camera.py"), "--backend", "picamera2", "--mode", "headless",
                          "--resolution", "0", "--target-fps", "30", "--no-mp4", "--duration", f"{seconds:g}",
                          "--output-dir", str(out)]  # fmt: skip
             ours.append(measure(core_argv, out, "*_frame_timing.csv", args.window, 60))
@@ -160,8 +171,8 @@ def main() -> None:
             bare.append(measure(bare_argv, out, "*_pts.txt", args.window, 60))
             print(
                 f"round {r + 1}: camera_core {ours[-1].window_cpu_s:5.2f} s CPU for {ours[-1].window_frames} frames "
-                f"({ours[-1].cpu_ms_per_frame:5.2f} ms/frame)   bare picamera2 {bare[-1].window_cpu_s:5.2f} s CPU for "
-                f"{bare[-1].window_frames} frames ({bare[-1].cpu_ms_per_frame:5.2f} ms/frame)",
+                f"({ours[-1].cpu_ms_per_frame:5.2f} ms/frame, {ours[-1].rss_mb:.0f} MB)   bare picamera2 {bare[-1].window_cpu_s:5.2f} s CPU for "
+                f"{bare[-1].window_frames} frames ({bare[-1].cpu_ms_per_frame:5.2f} ms/frame, {bare[-1].rss_mb:.0f} MB)",
                 flush=True,
             )
     o = statistics.median(r.cpu_ms_per_frame for r in ours)
@@ -174,6 +185,9 @@ def main() -> None:
     )
     print(f"bare picamera2 (H264Encoder + FileOutput with pts): {b:.2f} ms CPU per recorded frame")
     print(f"camera_core (recording, capture loop, burn-in, timing CSV): {o:.2f} ms CPU per recorded frame")
+    rss_o = statistics.median(r.rss_mb for r in ours)
+    rss_b = statistics.median(r.rss_mb for r in bare)
+    print(f"resident memory: camera_core {rss_o:.0f} MB, bare {rss_b:.0f} MB ({rss_o - rss_b:+.0f} MB)")
     print(f"ratio camera_core / bare: {o / b:.3f}  (target <= 1.15)")
 
 
