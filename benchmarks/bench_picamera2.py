@@ -10,10 +10,11 @@ number, the per-frame timing CSV and its writer threads.
 Each run is its own process; runs alternate (camera_core, bare, camera_core, ...). The CPU time (user +
 system, from /proc) is taken over the same steady window of each run: from the first recorded frame plus
 a settling second to `--window` seconds later, with the frames recorded in that window counted from the
-files. Start-up (imports, opening cameras) is reported separately.
+files, and the resident memory (VmRSS) at the window's end. Start-up (imports, opening cameras) is
+reported separately. `--root CHECKOUT` runs another camera_core checkout (to compare versions).
 
     PC2_KIT=$HOME/.cache/pc2kit ../shared/virtual-cameras/run_real.sh \\
-        uv run --no-sync python benchmarks/bench_picamera2.py [--rounds 3] [--window 8]
+        uv run --no-sync python benchmarks/bench_picamera2.py [--rounds 3] [--window 8] [--root CHECKOUT]
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--window", type=float, default=8.0, help="seconds of recording measured per run")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the camera_core checkout to run (to compare versions)")
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)  # internal: run the bare script into DIR
     parser.add_argument("--seconds", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -159,7 +161,7 @@ def main() -> None:
         for r in range(args.rounds):
             out = Path(tmp) / f"core{r}"
             out.mkdir()
-            core_argv = [sys.executable, str(ROOT / "main_camera.py"), "--backend", "picamera2", "--mode", "headless",
+            core_argv = [sys.executable, str(args.root / "main_camera.py"), "--backend", "picamera2", "--mode", "headless",
                          "--resolution", "0", "--target-fps", "30", "--no-mp4", "--duration", f"{seconds:g}",
                          "--output-dir", str(out)]  # fmt: skip
             ours.append(measure(core_argv, out, "*_frame_timing.csv", args.window, 60))

@@ -300,3 +300,28 @@ def test_verify_checks_frame_codes_only_where_the_manifest_says_sim(
     (session / "manifest.json").unlink()
     assert verify_main([str(session)]) == 0
     assert all("no manifest.json beside it" in line for line in capsys.readouterr().out.splitlines())
+
+
+def test_a_snapshot_holds_every_camera_when_its_thread_wakes_late(
+    fake: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The picamera2 source copies the main image only into the frame after a snapshot asks for it. On
+    the real tier under load, the snapshot's thread woke after a newer frame without the image had
+    replaced that one as the camera's latest, and the camera was silently left out of the snapshot."""
+    with CameraSystem(settings_for(tmp_path)) as system:
+        system.start_recording()
+        wait_recorded(system, 5)
+        for cam in system.cameras:
+            prompt = cam.latest.wait_newer
+
+            def late(version: int, timeout: float | None = None, prompt: Any = prompt) -> tuple[int, Any]:
+                newer, _ = prompt(version, timeout)  # woken, but it runs only a frame later
+                return prompt(newer, timeout)
+
+            monkeypatch.setattr(cam.latest, "wait_newer", late)
+        snapshots = system.take_snapshot()
+        system.stop_recording()
+    assert sorted(path.name.split("_")[1] for path in snapshots) == ["cam0", "cam1"]
+    for path in snapshots:
+        with av.open(str(path)) as img:
+            assert (img.streams.video[0].width, img.streams.video[0].height) == (480, 360)

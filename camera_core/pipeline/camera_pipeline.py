@@ -94,6 +94,9 @@ class CameraPipeline:
         self.style = style
         self.latest: LatestSlot[Frame] = LatestSlot()
         self.preview: LatestSlot[PreviewFrame] = LatestSlot()
+        #: The newest frame holding its full main image: a snapshot waits here, so a newer frame
+        #: without it (picamera2 copies the main image only when asked) cannot pass over it.
+        self.full_frames: LatestSlot[Frame] = LatestSlot()
         self.frames_captured = 0
         self.drops = DropCounter()
         self.hardware_rate = RateMeter()
@@ -138,6 +141,8 @@ class CameraPipeline:
         self.hardware_rate.add(frame.sensor_timestamp_ns)
         self.recorder.submit(frame)
         self.latest.put(frame)
+        if frame.image.size:
+            self.full_frames.put(frame)
         self._last_frame_at = time.monotonic()  # a submit that waited for the encoder is no silence
         return frame
 
@@ -341,19 +346,13 @@ class CameraPipeline:
     def full_frame(self, timeout: float = 2.0) -> Frame | None:
         """The newest frame holding its full main image (what a snapshot needs): the latest one, or,
         from a source that copies it only when asked (picamera2), the next one."""
-        version, frame = self.latest.get()
+        _, frame = self.latest.get()
         if frame is None or frame.image.size:
             return frame
+        seen = self.full_frames.version
         self.source.request_full_frame()
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            newer, frame = self.latest.wait_newer(version, remaining)
-            if newer == version:  # timed out, or the camera is closing
-                return None
-            version = newer
-            if frame is None or frame.image.size:
-                return frame
-        return None
+        newer, frame = self.full_frames.wait_newer(seen, timeout)
+        return frame if newer != seen else None  # None: timed out, or the camera is closing
 
     def request_stop(self) -> None:
         """Any thread: end restart attempts at once (the system is stopping)."""
@@ -363,4 +362,5 @@ class CameraPipeline:
         self._capture_pool.shutdown(wait=True)
         self._process_pool.shutdown(wait=True)
         self.latest.close()
+        self.full_frames.close()
         self.preview.close()

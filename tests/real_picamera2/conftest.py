@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -75,12 +76,34 @@ def real_kit() -> Kit:
     return Kit(Path(os.environ["PC2_KIT"]))
 
 
+#: camera_timeout_s of the tier's runs (config.txt: 2). On a machine shared with other jobs (load 10 on 2
+#: cores) the virtual pipeline's own thread went 2 s without delivering a frame, and camera_core rightly
+#: restarted the camera, which then began a new file: a test of timing rows, segments or the pre-trigger
+#: would fail for the load. Restarts have their own tests (test_real_cameras, test_real_pipeline).
+PATIENT_CAMERA_TIMEOUT_S = 10
+
+
+@pytest.fixture(scope="session")
+def patient_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's config.txt with camera_timeout_s = PATIENT_CAMERA_TIMEOUT_S (for --config)."""
+    text = (ROOT / "config.txt").read_text()
+    patient, count = re.subn(
+        r"^camera_timeout_s = .*$", f"camera_timeout_s = {PATIENT_CAMERA_TIMEOUT_S}", text, flags=re.M
+    )
+    assert count == 1, "config.txt has no camera_timeout_s line"
+    path = tmp_path_factory.mktemp("config") / "config.txt"
+    path.write_text(patient)
+    return path
+
+
 @pytest.fixture
-def camera_cli() -> CliRunner:
-    """Runs `main_camera.py --backend picamera2 ARGS` on the virtual cameras; returns the finished process."""
+def camera_cli(patient_config: Path) -> CliRunner:
+    """Runs `main_camera.py --backend picamera2 --config PATIENT ARGS` on the virtual cameras; returns the
+    finished process."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, str(ROOT / "main_camera.py"), "--backend", "picamera2", *args]
+        argv = [sys.executable, str(ROOT / "main_camera.py"), "--config", str(patient_config), "--backend",
+                "picamera2", *args]  # fmt: skip
         return subprocess.run(
             argv, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})}
         )

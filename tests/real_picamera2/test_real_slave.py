@@ -49,8 +49,8 @@ def request(slave: RawSlave, command: str, timeout: float = 30.0, **args: Any) -
     return next_of(slave, None, timeout)
 
 
-def test_slave_commands_preview_and_full_range_snapshots_while_recording(tmp_path: Path) -> None:
-    argv = [sys.executable, str(ROOT / "main_camera.py"), "--mode", "slave", "--backend", "picamera2",
+def test_slave_commands_preview_and_full_range_snapshots_while_recording(tmp_path: Path, patient_config: Path) -> None:
+    argv = [sys.executable, str(ROOT / "main_camera.py"), "--config", str(patient_config), "--mode", "slave", "--backend", "picamera2",
             "--resolution", "0", "--no-mp4", "--output-dir", str(tmp_path)]  # fmt: skip
     with RawSlave(argv, cwd=ROOT) as slave:
         status = request(slave, "get_status", timeout=60)  # answered once every camera delivers frames
