@@ -1,15 +1,18 @@
-"""Runs parsed commands against the camera system as jobs on one worker thread (in command order,
+"""Runs parsed commands against the camera system as jobs on the control thread (in command order,
 so the stdin reader never waits on the cameras) and answers each through a future that resolves to
 its reply message."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
+from camera_core.commands.control import ControlThread
 from camera_core.commands.preview import PreviewStreams
 from camera_core.commands.protocol import (
     INTERNAL_ERROR,
@@ -47,38 +50,41 @@ def answered(message: dict[str, Any]) -> Future[dict[str, Any]]:
     return future
 
 
+@dataclass(frozen=True, slots=True)
+class HandlerSettings:
+    """The settings the command handler uses."""
+
+    preview_stream_fps: float
+    preview_jpeg_quality: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> HandlerSettings:
+        return cls(settings.preview_stream_fps, settings.preview_jpeg_quality)
+
+
 class CommandHandler:
     """Executes commands for one protocol channel. `submit` may be called from any thread."""
 
-    def __init__(self, system: CameraSystem, writer: ProtocolWriter, settings: Settings) -> None:
+    def __init__(self, system: CameraSystem, writer: ProtocolWriter, settings: HandlerSettings) -> None:
         self.system = system
         self.writer = writer
         self.previews = PreviewStreams(writer, fps=settings.preview_stream_fps, quality=settings.preview_jpeg_quality)
         self.watcher = StatusWatcher(system)
-        self._jobs = ThreadPoolExecutor(1, thread_name_prefix="command")
+        self._control = ControlThread("command")
         self._unsubscribe: Callable[[], None] | None = None
         self._event_names: frozenset[str] | None = None
+        self._count_lock = threading.Lock()
         self.commands_run = 0
-        self._inflight = 0
-        self._inflight_lock = threading.Lock()
 
     def submit(self, request: Request) -> Future[dict[str, Any]]:
-        """Run the request as a job. A get_status with no job ahead of it is answered at once on the
-        caller's thread (it only reads counters), which keeps status round trips short."""
-        with self._inflight_lock:
-            self.commands_run += 1  # counted here: the reader and the job thread both run commands
-            inline = isinstance(request.command, GetStatus) and self._inflight == 0
-            if not inline:
-                self._inflight += 1
-        if inline:
+        """Run the request as a job on the control thread. A get_status with no job ahead of it is
+        answered at once on the caller's thread (it only reads counters), which keeps status round
+        trips short."""
+        with self._count_lock:
+            self.commands_run += 1  # counted here: the reader and the control thread both run commands
+        if isinstance(request.command, GetStatus) and self._control.pending == 0:
             return answered(self.run(request))
-        future = self._jobs.submit(self.run, request)
-        future.add_done_callback(self._job_done)
-        return future
-
-    def _job_done(self, _future: Future[dict[str, Any]]) -> None:
-        with self._inflight_lock:
-            self._inflight -= 1
+        return self._control.submit(functools.partial(self.run, request))
 
     def run(self, request: Request) -> dict[str, Any]:
         """Execute one request and build its reply; never raises."""
@@ -97,7 +103,7 @@ class CommandHandler:
 
     def close(self) -> None:
         """Stop streams and event forwarding; wait for the running job."""
-        self._jobs.shutdown(wait=True, cancel_futures=False)
+        self._control.close()
         self.previews.stop_all()
         self._set_subscription(False, None)
 
@@ -137,9 +143,7 @@ class CommandHandler:
         raise AssertionError(f"unhandled command {command!r}")
 
     def status(self, camera_id: int | None = None) -> dict[str, Any]:
-        selected = {cam.camera_id for cam in self.system.select(camera_id)}
-        status = self.system.status()
-        status["cameras"] = [cam for cam in status["cameras"] if cam["camera_id"] in selected]
+        status = self.system.snapshot(camera_id).as_dict()
         channel = self.writer.stats()
         channel["preview_streaming"] = self.previews.streaming()
         channel["subscribed"] = self._unsubscribe is not None

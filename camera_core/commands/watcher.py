@@ -39,7 +39,7 @@ class StatusWatcher:
             thread.join(timeout=5)
 
     def _cameras(self) -> list[dict[str, Any]]:
-        return [cam.status() for cam in self.system.cameras]
+        return [cam.status().as_dict() for cam in self.system.cameras]
 
     def _run(self) -> None:
         while not self._stopping.wait(self.interval):

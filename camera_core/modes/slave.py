@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 
-from camera_core.commands.handler import CommandHandler, answered
+from camera_core.commands.handler import CommandHandler, HandlerSettings, answered
 from camera_core.commands.lines import LineTooLong, read_lines
 from camera_core.commands.protocol import (
     INTERNAL_ERROR,
@@ -41,7 +41,7 @@ class SlaveChannel:
         self.in_fd = in_fd
         self.max_line = settings.protocol_max_line_bytes
         self.writer = ProtocolWriter(out_fd, on_broken=lambda: stop.set("the master closed stdout"))
-        self.handler = CommandHandler(system, self.writer, settings)
+        self.handler = CommandHandler(system, self.writer, HandlerSettings.of(settings))
         self._reader = threading.Thread(target=self._read, name="protocol-reader", daemon=True)
 
     def run(self) -> int:
