@@ -33,6 +33,7 @@ from camera_core.commands.protocol import (
     event_message,
     status_message,
 )
+from camera_core.commands.status_snapshot import StatusSnapshot
 from camera_core.commands.watcher import StatusWatcher
 from camera_core.commands.writer import ProtocolWriter
 from camera_core.config.settings import Settings
@@ -71,6 +72,9 @@ class CommandHandler:
         self.previews = PreviewStreams(writer, fps=settings.preview_stream_fps, quality=settings.preview_jpeg_quality)
         self.watcher = StatusWatcher(system)
         self._control = ControlThread("command")
+        self.snapshot = StatusSnapshot(self.system.status).start()
+        # before any event reaches the master, so a get_status after an event shows its cause
+        self._stop_invalidating = self.system.events.subscribe(lambda _event: self.snapshot.invalidate())
         self._unsubscribe: Callable[[], None] | None = None
         self._event_names: frozenset[str] | None = None
         self._count_lock = threading.Lock()
@@ -84,7 +88,17 @@ class CommandHandler:
             self.commands_run += 1  # counted here: the reader and the control thread both run commands
         if isinstance(request.command, GetStatus) and self._control.pending == 0:
             return answered(self.run(request))
-        return self._control.submit(functools.partial(self.run, request))
+        return self._control.submit(functools.partial(self._job, request))
+
+    def _job(self, request: Request) -> dict[str, Any]:
+        """Control thread: run the request, then refresh the status snapshot before the reply goes
+        out, so a get_status sent after this reply sees what the command changed."""
+        reply = self.run(request)
+        try:
+            self.snapshot.refresh()
+        except Exception:
+            log.exception("status snapshot not refreshed after %s", command_name(request.command))
+        return reply
 
     def run(self, request: Request) -> dict[str, Any]:
         """Execute one request and build its reply; never raises."""
@@ -104,6 +118,8 @@ class CommandHandler:
     def close(self) -> None:
         """Stop streams and event forwarding; wait for the running job."""
         self._control.close()
+        self.snapshot.stop()
+        self._stop_invalidating()
         self.previews.stop_all()
         self._set_subscription(False, None)
 
@@ -143,7 +159,11 @@ class CommandHandler:
         raise AssertionError(f"unhandled command {command!r}")
 
     def status(self, camera_id: int | None = None) -> dict[str, Any]:
-        status = self.system.snapshot(camera_id).as_dict()
+        """get_status's data: the snapshot (at most STATUS_REFRESH_S old) and this channel's counters."""
+        status = self.snapshot.latest()
+        if camera_id is not None:
+            selected = {cam.camera_id for cam in self.system.select(camera_id)}
+            status["cameras"] = [cam for cam in status["cameras"] if cam["camera_id"] in selected]
         channel = self.writer.stats()
         channel["preview_streaming"] = self.previews.streaming()
         channel["subscribed"] = self._unsubscribe is not None
