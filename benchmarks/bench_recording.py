@@ -19,7 +19,7 @@ from pathlib import Path
 from camera_core.config import Settings
 from camera_core.recording.h264 import H264Encoder, H264Params
 from camera_core.sources.sim import SimTexture
-from camera_core.system import CameraSystem, default_recorder
+from camera_core.system import CameraSystem
 
 
 def bare_pyav(settings: Settings, frames: int, out: Path) -> tuple[float, float]:
@@ -40,10 +40,15 @@ def bare_pyav(settings: Settings, frames: int, out: Path) -> tuple[float, float]
 
 
 def default_recorder_params(settings: Settings) -> H264Params:
+    """The encoder settings camera_core would use, as plain PyAV (no niced worker threads)."""
+    import dataclasses
+
+    from camera_core.recording.factory import h264_params
     from camera_core.sources.sim import create_sim_sources
 
     source = create_sim_sources(settings)[0]
-    return default_recorder(source, settings, clock=None).params  # type: ignore[arg-type]
+    params = h264_params(source, settings)
+    return dataclasses.replace(params, worker_nice=0) if hasattr(params, "worker_nice") else params
 
 
 def pipeline(settings: Settings, frames: int) -> tuple[float, int, float]:
