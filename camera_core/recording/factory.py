@@ -54,7 +54,6 @@ def encoder_stage(source: CameraSource, settings: Settings) -> EncoderStage:
         keyframe_interval=settings.keyframe_interval,
         preset=settings.h264_preset,
         threads=settings.h264_threads,
-        worker_nice=settings.h264_worker_nice,
     )
 
 
