@@ -36,12 +36,14 @@ DRAIN_TIMEOUT_S = 5.0
 class SlaveChannel:
     """One protocol channel: command lines from `in_fd`, protocol lines to `out_fd`."""
 
-    def __init__(self, system: CameraSystem, stop: StopRequest, in_fd: int, out_fd: int, settings: Settings) -> None:
+    def __init__(
+        self, system: CameraSystem, stop: StopRequest, in_fd: int, out_fd: int, max_line: int, handler: HandlerSettings
+    ) -> None:
         self.stop = stop
         self.in_fd = in_fd
-        self.max_line = settings.protocol_max_line_bytes
+        self.max_line = max_line
         self.writer = ProtocolWriter(out_fd, on_broken=lambda: stop.set("the master closed stdout"))
-        self.handler = CommandHandler(system, self.writer, HandlerSettings.of(settings))
+        self.handler = CommandHandler(system, self.writer, handler)
         self._reader = threading.Thread(target=self._read, name="protocol-reader", daemon=True)
 
     def run(self) -> int:
@@ -115,7 +117,9 @@ def run(settings: Settings) -> int:
         sys.setswitchinterval(settings.slave_switch_interval_ms / 1000.0)
 
     def serve(ctx: ModeContext) -> int:
-        channel = SlaveChannel(ctx.system, ctx.stop, 0, protocol_fd, settings)
+        channel = SlaveChannel(
+            ctx.system, ctx.stop, 0, protocol_fd, settings.protocol_max_line_bytes, HandlerSettings.of(settings)
+        )
         channel.start()
         preview_alongside(ctx, snapshot_key=False)  # only with --preview: windows on the main thread
         return channel.finish()
