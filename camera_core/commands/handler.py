@@ -29,13 +29,16 @@ from camera_core.commands.protocol import (
     TakeSnapshot,
     TogglePreview,
     command_name,
+    encode_json,
+    encode_line,
     error_message,
     event_message,
+    status_line,
     status_message,
 )
 from camera_core.commands.status_snapshot import StatusSnapshot
 from camera_core.commands.watcher import StatusWatcher
-from camera_core.commands.writer import ProtocolWriter
+from camera_core.commands.writer import ProtocolWriter, Reply
 from camera_core.config.settings import Settings
 from camera_core.errors import CameraCoreError
 from camera_core.events import Event
@@ -44,9 +47,9 @@ from camera_core.system import CameraSystem
 log = logging.getLogger(__name__)
 
 
-def answered(message: dict[str, Any]) -> Future[dict[str, Any]]:
+def answered(message: Reply) -> Future[Reply]:
     """A future that already holds its reply."""
-    future: Future[dict[str, Any]] = Future()
+    future: Future[Reply] = Future()
     future.set_result(message)
     return future
 
@@ -72,7 +75,7 @@ class CommandHandler:
         self.previews = PreviewStreams(writer, fps=settings.preview_stream_fps, quality=settings.preview_jpeg_quality)
         self.watcher = StatusWatcher(system)
         self._control = ControlThread("command")
-        self.snapshot = StatusSnapshot(self.system.status).start()
+        self.snapshot = StatusSnapshot(self.system.status, encode=encode_json).start()
         # before any event reaches the master, so a get_status after an event shows its cause
         self._stop_invalidating = self.system.events.subscribe(lambda _event: self.snapshot.invalidate())
         self._unsubscribe: Callable[[], None] | None = None
@@ -80,15 +83,17 @@ class CommandHandler:
         self._count_lock = threading.Lock()
         self.commands_run = 0
 
-    def submit(self, request: Request) -> Future[dict[str, Any]]:
+    def submit(self, request: Request) -> Future[Reply]:
         """Run the request as a job on the control thread. A get_status with no job ahead of it is
         answered at once on the caller's thread (it only reads counters), which keeps status round
         trips short."""
         with self._count_lock:
             self.commands_run += 1  # counted here: the reader and the control thread both run commands
         if isinstance(request.command, GetStatus) and self._control.pending == 0:
+            if request.command.camera_id is None:
+                return answered(self._status_line(request))
             return answered(self.run(request))
-        return self._control.submit(functools.partial(self._job, request))
+        return self._control.submit(functools.partial(self._job, request))  # type: ignore[return-value]
 
     def _job(self, request: Request) -> dict[str, Any]:
         """Control thread: run the request, then refresh the status snapshot before the reply goes
@@ -164,12 +169,27 @@ class CommandHandler:
         if camera_id is not None:
             selected = {cam.camera_id for cam in self.system.select(camera_id)}
             status["cameras"] = [cam for cam in status["cameras"] if cam["camera_id"] in selected]
+        status["protocol"] = self._channel()
+        return status
+
+    def _status_line(self, request: Request) -> bytes:
+        """The reply line of a get_status of every camera, spliced from the snapshot's ready JSON
+        (no status is encoded while the reader holds the GIL, only this channel's counters)."""
+        try:
+            data_json = self.snapshot.latest_json()
+            return status_line(
+                SUCCESS_STATUS["get_status"], data_json, {"protocol": self._channel()}, request.id, request.has_id
+            )
+        except Exception:
+            log.exception("get_status from the snapshot failed")
+            return encode_line(self.run(request))
+
+    def _channel(self) -> dict[str, Any]:
         channel = self.writer.stats()
         channel["preview_streaming"] = self.previews.streaming()
         channel["subscribed"] = self._unsubscribe is not None
         channel["commands"] = self.commands_run
-        status["protocol"] = channel
-        return status
+        return channel
 
     def _toggle_preview(self, camera_id: int | None, enabled: bool | None) -> dict[str, Any]:
         cameras = self.system.select(camera_id)

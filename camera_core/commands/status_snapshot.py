@@ -22,8 +22,15 @@ class StatusSnapshot:
     A build that began before another one was stored is dropped, so a refresh after a command is
     never replaced by an older periodic one."""
 
-    def __init__(self, build: Callable[[], dict[str, Any]], interval: float = STATUS_REFRESH_S) -> None:
+    def __init__(
+        self,
+        build: Callable[[], dict[str, Any]],
+        interval: float = STATUS_REFRESH_S,
+        encode: Callable[[dict[str, Any]], str] | None = None,
+    ) -> None:
         self._build = build
+        self._encode = encode
+        self._json = ""
         self.interval = interval
         self._lock = threading.Lock()
         self._tickets = itertools.count(1)
@@ -52,9 +59,11 @@ class StatusSnapshot:
         with self._lock:
             ticket = next(self._tickets)
         status = self._build()
+        text = self._encode(status) if self._encode is not None else ""
         with self._lock:
             if ticket > self._stored_ticket:
                 self._stored_ticket, self._status, self.built_at = ticket, status, time.monotonic()
+                self._json = text
                 if ticket > self._stale_after:
                     self._stale = False
         return status
@@ -72,6 +81,12 @@ class StatusSnapshot:
         if status is None or self._stale:
             status = self.refresh()
         return dict(status)
+
+    def latest_json(self) -> str:
+        """The newest status as JSON text (made by `encode` when it was built), like `latest`."""
+        if self._status is None or self._stale:
+            self.refresh()
+        return self._json
 
     def _run(self) -> None:
         while not self._stopping.wait(self.interval):
