@@ -239,12 +239,6 @@ class Settings:
     protocol_max_line_bytes: int = _opt(
         1048576, "Longest command line the slave accepts, in bytes (longer: LINE_TOO_LONG)", lo=1024, hi=67108864
     )
-    slave_switch_interval_ms: float = _opt(
-        0.5,
-        "Python thread switch interval in slave mode, ms (lower: faster replies while recording; 0 = Python's 5 ms)",
-        lo=0,
-        hi=100,
-    )
     # Sync between cameras and hosts (docs/sync.md)
     sync_role: str = _opt(
         "off",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 
 from camera_core.commands.handler import CommandHandler, HandlerSettings, answered
@@ -113,8 +112,6 @@ class SlaveChannel:
 
 def run(settings: Settings) -> int:
     protocol_fd = os.dup(1)  # the real stdout; fd 1 itself goes to session.log while running
-    if settings.slave_switch_interval_ms > 0:
-        sys.setswitchinterval(settings.slave_switch_interval_ms / 1000.0)
 
     def serve(ctx: ModeContext) -> int:
         channel = SlaveChannel(
