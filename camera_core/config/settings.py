@@ -161,7 +161,7 @@ class Settings:
     h264_keyframe_interval: int = _opt(0, "Frames between keyframes (0 = one second)", lo=0, hi=10000)
     h264_threads: int = _opt(0, "libx264 threads (0 = automatic)", lo=0, hi=64)
     h264_worker_nice: int = _opt(
-        10, "Nice value of libx264's worker threads: lower priority than the threads that answer (0 = off)", lo=0, hi=19
+        0, "Nice value of libx264's worker threads: lower priority than the threads that answer (0 = off)", lo=0, hi=19
     )
     encoder_queue_frames: int = _opt(
         60, "Frames the encoder queue holds before frames are dropped (counted)", lo=2, hi=10000
