@@ -71,7 +71,11 @@ def main() -> int:
     parser.add_argument("--record-seconds", type=float, default=60.0, help="steady recording measured")
     parser.add_argument("--warmup-seconds", type=float, default=3.0, help="recording before measuring")
     parser.add_argument("--gap-ms", type=float, default=5.0, help="pause between round trips while recording")
-    parser.add_argument("--switch-interval-ms", default=None, help="slave_switch_interval_ms for the slave (checkouts before its removal only)")
+    parser.add_argument(
+        "--switch-interval-ms",
+        default=None,
+        help="slave_switch_interval_ms for the slave (checkouts before its removal only)",
+    )
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="another config key for the slave"
     )
