@@ -3,7 +3,7 @@ record at 1456x1088@30 in steady state (after a warm-up, over --record-seconds, 
 a bare pipe round trip (a child that echoes lines) measured in the same run, alternating with the
 slave's. Targets (issue 14): p99 <= 0.5 ms idle, <= 1 ms recording.
 
-    uv run python benchmarks/bench_command_latency.py [--n 2000] [--record-seconds 60] [--switch-interval-ms 0.5]
+    uv run python benchmarks/bench_command_latency.py [--n 2000] [--record-seconds 60] [--set h264_worker_nice=10]
 """
 
 from __future__ import annotations
@@ -71,7 +71,11 @@ def main() -> int:
     parser.add_argument("--record-seconds", type=float, default=60.0, help="steady recording measured")
     parser.add_argument("--warmup-seconds", type=float, default=3.0, help="recording before measuring")
     parser.add_argument("--gap-ms", type=float, default=5.0, help="pause between round trips while recording")
-    parser.add_argument("--switch-interval-ms", default=None, help="slave_switch_interval_ms for the slave")
+    parser.add_argument(
+        "--switch-interval-ms",
+        default=None,
+        help="slave_switch_interval_ms for the slave (checkouts before its removal only)",
+    )
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="another config key for the slave"
     )

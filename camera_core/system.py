@@ -31,7 +31,7 @@ from camera_core.errors import (
 )
 from camera_core.events import EventBus
 from camera_core.health import HealthMonitor
-from camera_core.pipeline.camera_pipeline import CameraPipeline
+from camera_core.pipeline.camera_pipeline import CameraPipeline, CameraStatus, PipelineSettings
 from camera_core.recording.factory import create_recorder, overlay_style
 from camera_core.recording.recorder import RecordingResult, RecordingTarget
 from camera_core.session import Session
@@ -104,6 +104,30 @@ class ClipResult:
     camera: CameraPipeline
     result: RecordingResult
     lost_before: int
+
+
+@dataclass(slots=True)
+class SystemStatus:
+    """get_status's data (schema.json `status`): the system's fields and each camera's status."""
+
+    running: bool
+    recording: bool
+    backend: str
+    session_dir: str
+    uptime_s: float
+    free_disk_bytes: int
+    warnings: list[str]
+    unfinished_sessions: list[str]
+    last_stop: dict[str, Any] | None
+    clock: dict[str, Any]
+    failed_cameras: list[int]
+    health: dict[str, Any] | None
+    cameras: list[CameraStatus]
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {f: getattr(self, f) for f in self.__slots__}
+        out["cameras"] = [cam.as_dict() for cam in self.cameras]
+        return out
 
 
 class CameraSystem:
@@ -247,20 +271,10 @@ class CameraSystem:
                     log.exception("cam%d: close failed", source.camera_id)
             raise
         style = overlay_style(self.settings)
+        pipeline = PipelineSettings.of(self.settings)
         for source in sources:
             recorder = create_recorder(source, self.settings, self.clock)
-            cam = CameraPipeline(
-                source,
-                recorder,
-                self.clock,
-                target_fps=self.settings.target_fps,
-                preview_size=self.settings.preview_size,
-                style=style,
-                warmup_frames=self.settings.warmup_frames,
-                timeout_s=self.settings.camera_timeout_s,
-                restart_max_s=self.settings.camera_restart_max_s,
-                publish=self.events.publish,
-            )
+            cam = CameraPipeline(source, recorder, self.clock, pipeline, style=style, publish=self.events.publish)
             recorder.set_listener(functools.partial(self._on_recording_halted, cam))
             recorder.prepare()
             self.cameras.append(cam)
@@ -282,10 +296,10 @@ class CameraSystem:
         self._stopping = asyncio.Event()
         stopping = self._stopping
         for cam in self.cameras:
-            for name, loop in (("capture", cam.capture_loop), ("processor", cam.processor_loop)):
-                task = asyncio.ensure_future(loop(stopping))
-                task.add_done_callback(functools.partial(cam.loop_ended, name, stopping))
-                self._tasks.append(task)
+            cam.start_capture()  # a supervised thread per camera
+            task = asyncio.ensure_future(cam.processor_loop(stopping))
+            task.add_done_callback(functools.partial(cam.loop_ended, "processor", stopping))
+            self._tasks.append(task)
 
     def _wait_first_frames(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -606,24 +620,29 @@ class CameraSystem:
             log.info("snapshot saved: %s", path.name)
         return paths
 
-    def status(self) -> dict[str, Any]:
+    def snapshot(self, camera_id: int | None = None) -> SystemStatus:
+        """Any thread: the system's status now, typed (of one camera or all)."""
         s = self.settings
         out_dir = self.session.directory if self.session else Path(s.output_dir)
-        return {
-            "running": self._started and not self._closed,
-            "recording": self.is_recording,
-            "backend": self.backend,
-            "session_dir": str(out_dir),
-            "uptime_s": round(time.time() - self._started_at, 3) if self._started else 0.0,
-            "free_disk_bytes": free_bytes(out_dir),
-            "warnings": list(self.warnings),
-            "unfinished_sessions": list(self.unfinished_sessions),
-            "last_stop": self.last_stop,
-            "clock": self.clocks.state().as_dict(),
-            "failed_cameras": [cam.camera_id for cam in self.cameras if cam.failure],
-            "health": self.health.status(),
-            "cameras": [cam.status() for cam in self.cameras],
-        }
+        return SystemStatus(
+            running=self._started and not self._closed,
+            recording=self.is_recording,
+            backend=self.backend,
+            session_dir=str(out_dir),
+            uptime_s=round(time.time() - self._started_at, 3) if self._started else 0.0,
+            free_disk_bytes=free_bytes(out_dir),
+            warnings=list(self.warnings),
+            unfinished_sessions=list(self.unfinished_sessions),
+            last_stop=self.last_stop,
+            clock=self.clocks.state().as_dict(),
+            failed_cameras=[cam.camera_id for cam in self.cameras if cam.failure],
+            health=self.health.status(),
+            cameras=[cam.status() for cam in self.select(camera_id)],
+        )
+
+    def status(self) -> dict[str, Any]:
+        """Any thread: the status as get_status's JSON object."""
+        return self.snapshot().as_dict()
 
     def _require_running(self, allow_closing: bool = False) -> None:
         if not self._started or (self._closed and not allow_closing):

@@ -28,7 +28,7 @@ def test_a_dead_capture_loop_is_reported_while_others_record_on(
 ) -> None:
     caplog.set_level(logging.INFO, logger="camera_core")
 
-    async def broken_recover(self: CameraPipeline, stopping: object, why: str) -> None:
+    def broken_recover(self: CameraPipeline, why: str) -> None:
         raise RuntimeError(f"injected: recovery of cam{self.camera_id} broke ({why})")
 
     monkeypatch.setattr(CameraPipeline, "_recover", broken_recover)

@@ -1,15 +1,18 @@
-"""Runs parsed commands against the camera system as jobs on one worker thread (in command order,
+"""Runs parsed commands against the camera system as jobs on the control thread (in command order,
 so the stdin reader never waits on the cameras) and answers each through a future that resolves to
 its reply message."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
+from camera_core.commands.control import ControlThread
 from camera_core.commands.preview import PreviewStreams
 from camera_core.commands.protocol import (
     INTERNAL_ERROR,
@@ -26,12 +29,16 @@ from camera_core.commands.protocol import (
     TakeSnapshot,
     TogglePreview,
     command_name,
+    encode_json,
+    encode_line,
     error_message,
     event_message,
+    status_line,
     status_message,
 )
+from camera_core.commands.status_snapshot import StatusSnapshot
 from camera_core.commands.watcher import StatusWatcher
-from camera_core.commands.writer import ProtocolWriter
+from camera_core.commands.writer import ProtocolWriter, Reply
 from camera_core.config.settings import Settings
 from camera_core.errors import CameraCoreError
 from camera_core.events import Event
@@ -41,45 +48,63 @@ from camera_core.system import CameraSystem
 log = logging.getLogger(__name__)
 
 
-def answered(message: dict[str, Any]) -> Future[dict[str, Any]]:
+def answered(message: Reply) -> Future[Reply]:
     """A future that already holds its reply."""
-    future: Future[dict[str, Any]] = Future()
+    future: Future[Reply] = Future()
     future.set_result(message)
     return future
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerSettings:
+    """The settings the command handler uses."""
+
+    preview_stream_fps: float
+    preview_jpeg_quality: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> HandlerSettings:
+        return cls(settings.preview_stream_fps, settings.preview_jpeg_quality)
 
 
 class CommandHandler:
     """Executes commands for one protocol channel. `submit` may be called from any thread."""
 
-    def __init__(self, system: CameraSystem, writer: ProtocolWriter, settings: Settings) -> None:
+    def __init__(self, system: CameraSystem, writer: ProtocolWriter, settings: HandlerSettings) -> None:
         self.system = system
         self.writer = writer
         self.previews = PreviewStreams(writer, fps=settings.preview_stream_fps, quality=settings.preview_jpeg_quality)
         self.watcher = StatusWatcher(system)
-        self._jobs = ThreadPoolExecutor(1, thread_name_prefix="command")
+        self._control = ControlThread("command")
+        self.snapshot = StatusSnapshot(self.system.status, encode=encode_json).start()
+        # before any event reaches the master, so a get_status after an event shows its cause
+        self._stop_invalidating = self.system.events.subscribe(lambda _event: self.snapshot.invalidate())
         self._unsubscribe: Callable[[], None] | None = None
         self._event_names: frozenset[str] | None = None
+        self._count_lock = threading.Lock()
         self.commands_run = 0
-        self._inflight = 0
-        self._inflight_lock = threading.Lock()
 
-    def submit(self, request: Request) -> Future[dict[str, Any]]:
-        """Run the request as a job. A get_status with no job ahead of it is answered at once on the
-        caller's thread (it only reads counters), which keeps status round trips short."""
-        with self._inflight_lock:
-            self.commands_run += 1  # counted here: the reader and the job thread both run commands
-            inline = isinstance(request.command, GetStatus) and self._inflight == 0
-            if not inline:
-                self._inflight += 1
-        if inline:
+    def submit(self, request: Request) -> Future[Reply]:
+        """Run the request as a job on the control thread. A get_status with no job ahead of it is
+        answered at once on the caller's thread (it only reads counters), which keeps status round
+        trips short."""
+        with self._count_lock:
+            self.commands_run += 1  # counted here: the reader and the control thread both run commands
+        if isinstance(request.command, GetStatus) and self._control.pending == 0:
+            if request.command.camera_id is None:
+                return answered(self._status_line(request))
             return answered(self.run(request))
-        future = self._jobs.submit(self.run, request)
-        future.add_done_callback(self._job_done)
-        return future
+        return self._control.submit(functools.partial(self._job, request))  # type: ignore[return-value]
 
-    def _job_done(self, _future: Future[dict[str, Any]]) -> None:
-        with self._inflight_lock:
-            self._inflight -= 1
+    def _job(self, request: Request) -> dict[str, Any]:
+        """Control thread: run the request, then refresh the status snapshot before the reply goes
+        out, so a get_status sent after this reply sees what the command changed."""
+        reply = self.run(request)
+        try:
+            self.snapshot.refresh()
+        except Exception:
+            log.exception("status snapshot not refreshed after %s", command_name(request.command))
+        return reply
 
     def run(self, request: Request) -> dict[str, Any]:
         """Execute one request and build its reply; never raises."""
@@ -98,7 +123,9 @@ class CommandHandler:
 
     def close(self) -> None:
         """Stop streams and event forwarding; wait for the running job."""
-        self._jobs.shutdown(wait=True, cancel_futures=False)
+        self._control.close()
+        self.snapshot.stop()
+        self._stop_invalidating()
         self.previews.stop_all()
         self._set_subscription(False, None)
 
@@ -138,15 +165,32 @@ class CommandHandler:
         raise AssertionError(f"unhandled command {command!r}")
 
     def status(self, camera_id: int | None = None) -> dict[str, Any]:
-        selected = {cam.camera_id for cam in self.system.select(camera_id)}
-        status = self.system.status()
-        status["cameras"] = [cam for cam in status["cameras"] if cam["camera_id"] in selected]
+        """get_status's data: the snapshot (at most STATUS_REFRESH_S old) and this channel's counters."""
+        status = self.snapshot.latest()
+        if camera_id is not None:
+            selected = {cam.camera_id for cam in self.system.select(camera_id)}
+            status["cameras"] = [cam for cam in status["cameras"] if cam["camera_id"] in selected]
+        status["protocol"] = self._channel()
+        return status
+
+    def _status_line(self, request: Request) -> bytes:
+        """The reply line of a get_status of every camera, spliced from the snapshot's ready JSON
+        (no status is encoded while the reader holds the GIL, only this channel's counters)."""
+        try:
+            data_json = self.snapshot.latest_json()
+            return status_line(
+                SUCCESS_STATUS["get_status"], data_json, {"protocol": self._channel()}, request.id, request.has_id
+            )
+        except Exception:
+            log.exception("get_status from the snapshot failed")
+            return encode_line(self.run(request))
+
+    def _channel(self) -> dict[str, Any]:
         channel = self.writer.stats()
         channel["preview_streaming"] = self.previews.streaming()
         channel["subscribed"] = self._unsubscribe is not None
         channel["commands"] = self.commands_run
-        status["protocol"] = channel
-        return status
+        return channel
 
     def _toggle_preview(self, camera_id: int | None, enabled: bool | None) -> dict[str, Any]:
         cameras = self.system.select(camera_id)

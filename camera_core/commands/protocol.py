@@ -385,11 +385,35 @@ def _json_default(value: Any) -> Any:
 
 def encode_line(message: dict[str, Any]) -> bytes:
     """A message as one protocol line (compact JSON, newline-terminated; non-finite numbers as null)."""
+    return encode_json(message).encode("utf-8") + b"\n"
+
+
+def encode_json(value: Any) -> str:
+    """Compact JSON text of a value as protocol lines write it (non-finite numbers as null)."""
     try:
-        text = json.dumps(message, separators=(",", ":"), default=_json_default, allow_nan=False)
+        return json.dumps(value, separators=(",", ":"), default=_json_default, allow_nan=False)
     except ValueError:
-        text = json.dumps(_finite(message), separators=(",", ":"), default=_json_default)
-    return text.encode("utf-8") + b"\n"
+        return json.dumps(_finite(value), separators=(",", ":"), default=_json_default)
+
+
+def status_line(
+    status: str,
+    data_json: str,
+    more_data: dict[str, Any],
+    request_id: str | int | float | None = None,
+    has_id: bool = False,
+) -> bytes:
+    """The line of `status_message(status, data)`, where data is the JSON object `data_json` (text
+    encoded before, e.g. by the status snapshot) with the keys of `more_data` added after its own."""
+    parts = ['{"type":"status","status":', encode_json(status), ',"timestamp":', encode_json(timestamp_iso())]
+    parts += [',"data":', data_json[:-1]]
+    for i, (key, value) in enumerate(more_data.items()):
+        parts += ["," if i or data_json != "{}" else "", encode_json(key), ":", encode_json(value)]
+    parts.append("}")
+    if has_id:
+        parts += [',"id":', encode_json(request_id)]
+    parts.append("}\n")
+    return "".join(parts).encode("utf-8")
 
 
 def _finite(value: Any) -> Any:

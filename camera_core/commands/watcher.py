@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
-from camera_core.system import CameraSystem
+from camera_core.system import CameraStatus, CameraSystem
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +21,13 @@ class StatusWatcher:
         self.interval = interval
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last: dict[int, dict[str, Any]] = {}
+        self._last: dict[int, CameraStatus] = {}
 
     def start(self) -> None:
         if self._thread is not None:
             return
         self._stopping.clear()
-        self._last = {cam["camera_id"]: cam for cam in self._cameras()}
+        self._last = {cam.camera_id: cam for cam in self._cameras()}
         self._thread = threading.Thread(target=self._run, name="status-watcher", daemon=True)
         self._thread.start()
 
@@ -38,29 +37,35 @@ class StatusWatcher:
             self._stopping.set()
             thread.join(timeout=5)
 
-    def _cameras(self) -> list[dict[str, Any]]:
+    def _cameras(self) -> list[CameraStatus]:
         return [cam.status() for cam in self.system.cameras]
 
     def _run(self) -> None:
         while not self._stopping.wait(self.interval):
             try:
                 for cam in self._cameras():
-                    self._compare(self._last.get(cam["camera_id"], cam), cam)
-                    self._last[cam["camera_id"]] = cam
+                    self._compare(self._last.get(cam.camera_id, cam), cam)
+                    self._last[cam.camera_id] = cam
             except Exception:
                 log.exception("status watcher failed")
 
-    def _compare(self, before: dict[str, Any], now: dict[str, Any]) -> None:
+    def _compare(self, before: CameraStatus, now: CameraStatus) -> None:
         publish = self.system.events.publish
-        cam_id = now["camera_id"]
-        dropped = int(now.get("hardware_drops", 0)) - int(before.get("hardware_drops", 0))
+        cam_id = now.camera_id
+        dropped = now.hardware_drops - before.hardware_drops
         if dropped > 0:
-            publish("frames_dropped", camera_id=cam_id, dropped=dropped, total=now["hardware_drops"])
-        if now.get("last_error") and now.get("last_error") != before.get("last_error"):
-            publish("camera_error", camera_id=cam_id, message=now["last_error"])
-        overflows = int(now.get("encoder_overflows", 0)) - int(before.get("encoder_overflows", 0))
-        if overflows > 0 and now.get("recording"):
-            publish("frames_not_recorded", camera_id=cam_id, count=overflows, total=now["encoder_overflows"])
-        first = not before.get("recording") or int(before.get("frames_recorded", 0)) == 0
-        if first and now.get("recording") and int(now.get("frames_recorded", 0)) > 0:
-            publish("recording_first_frame", camera_id=cam_id, frames_recorded=now["frames_recorded"])
+            publish("frames_dropped", camera_id=cam_id, dropped=dropped, total=now.hardware_drops)
+        if now.last_error and now.last_error != before.last_error:
+            publish("camera_error", camera_id=cam_id, message=now.last_error)
+        rec_now, rec_before = now.recorder, before.recorder
+        overflows = _count(rec_now, "encoder_overflows") - _count(rec_before, "encoder_overflows")
+        if overflows > 0 and rec_now.get("recording"):
+            publish("frames_not_recorded", camera_id=cam_id, count=overflows, total=rec_now["encoder_overflows"])
+        first = not rec_before.get("recording") or _count(rec_before, "frames_recorded") == 0
+        if first and rec_now.get("recording") and _count(rec_now, "frames_recorded") > 0:
+            publish("recording_first_frame", camera_id=cam_id, frames_recorded=rec_now["frames_recorded"])
+
+
+def _count(values: dict[str, object], key: str) -> int:
+    value = values.get(key, 0)
+    return value if isinstance(value, int) else 0

@@ -18,7 +18,9 @@ from camera_core.commands.protocol import INTERNAL_ERROR, encode_line, error_mes
 
 log = logging.getLogger(__name__)
 
-ReplyFuture = Future  # Future[dict[str, Any]]: resolves to the reply message
+#: A reply: its message, or its line already encoded (a get_status spliced from the snapshot).
+Reply = dict[str, Any] | bytes
+ReplyFuture = Future  # Future[Reply]: resolves to the reply
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -77,7 +79,7 @@ class ProtocolWriter:
             self._replies.append(future)
         future.add_done_callback(self._notify)
 
-    def write_reply_now(self, message: dict[str, Any]) -> bool:
+    def write_reply_now(self, message: Reply) -> bool:
         """Write a finished reply on the caller's thread, saving the hand-over to the writer thread,
         when nothing is queued ahead of it and the pipe takes it without blocking. False: queue it."""
         if not self._out_lock.acquire(blocking=False):
@@ -86,7 +88,7 @@ class ProtocolWriter:
             with self._cond:
                 if self._replies or self._closed or self.broken:
                     return False
-            line = encode_line(message)
+            line = message if isinstance(message, bytes) else encode_line(message)
             # A write of at most PIPE_BUF bytes to a pipe that polls writable does not block.
             if len(line) > select.PIPE_BUF or not self._poll.poll(0):
                 return False
@@ -189,7 +191,8 @@ class ProtocolWriter:
     @staticmethod
     def _reply_line(future: ReplyFuture) -> bytes:
         try:
-            return encode_line(future.result())
+            reply = future.result()
+            return reply if isinstance(reply, bytes) else encode_line(reply)
         except Exception as exc:  # a job that failed outside its own error handling
             log.exception("reply could not be built")
             return encode_line(error_message(INTERNAL_ERROR, f"reply could not be built: {exc}"))

@@ -160,6 +160,9 @@ class Settings:
     h264_bitrate_kbps: int = _opt(0, "H.264 bitrate in kbit/s (0 = constant quality)", lo=0, hi=200000)
     h264_keyframe_interval: int = _opt(0, "Frames between keyframes (0 = one second)", lo=0, hi=10000)
     h264_threads: int = _opt(0, "libx264 threads (0 = automatic)", lo=0, hi=64)
+    h264_worker_nice: int = _opt(
+        0, "Nice value of libx264's worker threads: lower priority than the threads that answer (0 = off)", lo=0, hi=19
+    )
     encoder_queue_frames: int = _opt(
         60, "Frames the encoder queue holds before frames are dropped (counted)", lo=2, hi=10000
     )
@@ -235,12 +238,6 @@ class Settings:
     # Slave protocol
     protocol_max_line_bytes: int = _opt(
         1048576, "Longest command line the slave accepts, in bytes (longer: LINE_TOO_LONG)", lo=1024, hi=67108864
-    )
-    slave_switch_interval_ms: float = _opt(
-        0.5,
-        "Python thread switch interval in slave mode, ms (lower: faster replies while recording; 0 = Python's 5 ms)",
-        lo=0,
-        hi=100,
     )
     # Sync between cameras and hosts (docs/sync.md)
     sync_role: str = _opt(

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 
-from camera_core.commands.handler import CommandHandler, answered
+from camera_core.commands.handler import CommandHandler, HandlerSettings, answered
 from camera_core.commands.lines import LineTooLong, read_lines
 from camera_core.commands.protocol import (
     INTERNAL_ERROR,
@@ -36,12 +35,14 @@ DRAIN_TIMEOUT_S = 5.0
 class SlaveChannel:
     """One protocol channel: command lines from `in_fd`, protocol lines to `out_fd`."""
 
-    def __init__(self, system: CameraSystem, stop: StopRequest, in_fd: int, out_fd: int, settings: Settings) -> None:
+    def __init__(
+        self, system: CameraSystem, stop: StopRequest, in_fd: int, out_fd: int, max_line: int, handler: HandlerSettings
+    ) -> None:
         self.stop = stop
         self.in_fd = in_fd
-        self.max_line = settings.protocol_max_line_bytes
+        self.max_line = max_line
         self.writer = ProtocolWriter(out_fd, on_broken=lambda: stop.set("the master closed stdout"))
-        self.handler = CommandHandler(system, self.writer, settings)
+        self.handler = CommandHandler(system, self.writer, handler)
         self._reader = threading.Thread(target=self._read, name="protocol-reader", daemon=True)
 
     def run(self) -> int:
@@ -111,11 +112,11 @@ class SlaveChannel:
 
 def run(settings: Settings) -> int:
     protocol_fd = os.dup(1)  # the real stdout; fd 1 itself goes to session.log while running
-    if settings.slave_switch_interval_ms > 0:
-        sys.setswitchinterval(settings.slave_switch_interval_ms / 1000.0)
 
     def serve(ctx: ModeContext) -> int:
-        channel = SlaveChannel(ctx.system, ctx.stop, 0, protocol_fd, settings)
+        channel = SlaveChannel(
+            ctx.system, ctx.stop, 0, protocol_fd, settings.protocol_max_line_bytes, HandlerSettings.of(settings)
+        )
         channel.start()
         preview_alongside(ctx, snapshot_key=False)  # only with --preview: windows on the main thread
         return channel.finish()

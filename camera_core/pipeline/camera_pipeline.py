@@ -1,5 +1,7 @@
-"""One camera's pipeline: the capture loop (source -> recorder -> latest frame) and the processor
-loop (collation to the target fps, preview rendering with overlays for the latest-frame consumers).
+"""One camera's pipeline: the capture loop (source -> recorder -> latest frame) on a supervised
+thread of its own, and the processor loop (collation to the target fps, preview rendering with
+overlays for the latest-frame consumers) on the system's event loop. A loop that raises is never
+silent: its traceback is logged, the camera is marked failed and camera_failed is published.
 
 The capture loop also supervises the camera: the first `warmup_frames` after every (re)start are
 skipped; a camera that raises or delivers nothing for `timeout_s` is lost: its recording closes
@@ -21,6 +23,7 @@ from datetime import datetime
 import cv2
 import numpy as np
 
+from camera_core.config.settings import Settings
 from camera_core.overlay import OverlayStyle, draw_info_lines, draw_recording_dot
 from camera_core.pipeline.latest import LatestSlot
 from camera_core.pipeline.restart import Outage, RestartBackoff
@@ -31,8 +34,77 @@ from camera_core.timing import BootToWallClock, DropCounter, RateMeter
 
 log = logging.getLogger(__name__)
 
-#: Frames read per trip to the capture thread from an unpaced source (benchmarks, file replay).
-UNPACED_BATCH = 8
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    """The settings a camera pipeline uses (not the whole Settings)."""
+
+    target_fps: float
+    preview_size: tuple[int, int]
+    #: Frames skipped after every (re)start.
+    warmup_frames: int = 0
+    #: No frame for this long: the camera is lost and restarted.
+    timeout_s: float = 2.0
+    #: Longest wait between restart attempts.
+    restart_max_s: float = 30.0
+
+    @classmethod
+    def of(cls, settings: Settings) -> PipelineSettings:
+        return cls(
+            target_fps=settings.target_fps,
+            preview_size=settings.preview_size,
+            warmup_frames=settings.warmup_frames,
+            timeout_s=settings.camera_timeout_s,
+            restart_max_s=settings.camera_restart_max_s,
+        )
+
+
+@dataclass(slots=True)
+class CameraStatus:
+    """One camera's part of get_status: the pipeline's own fields, then the recorder's and the
+    source's, each from its owner. `as_dict` gives the protocol's JSON object; a recorder or source
+    key that would replace one set before it is left out and logged, never silently replaced."""
+
+    camera_id: int
+    backend: str
+    model: str
+    resolution: list[int]
+    target_fps: float
+    frames_captured: int
+    hardware_drops: int
+    hardware_fps: float
+    collated_fps: float
+    collated_frames: int
+    duplicates: int
+    skipped: int
+    last_error: str | None
+    #: running | lost | failed
+    state: str
+    lost_count: int
+    restarts: int
+    warmup_skipped: int
+    recorder: dict[str, object]
+    source: dict[str, object]
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {f: getattr(self, f) for f in _CAMERA_FIELDS}
+        for part, values in (("recorder", self.recorder), ("source", self.source)):
+            for key, value in values.items():
+                if key in out:
+                    _report_clash(self.camera_id, part, key)
+                    continue
+                out[key] = value
+        return out
+
+
+_CAMERA_FIELDS = tuple(f for f in CameraStatus.__slots__ if f not in ("recorder", "source"))
+_clashes_reported: set[tuple[str, str]] = set()
+
+
+def _report_clash(camera_id: int, part: str, key: str) -> None:
+    if (part, key) not in _clashes_reported:
+        _clashes_reported.add((part, key))
+        log.error("cam%d: the %s's status key %r clashes with one set before it; left out", camera_id, part, key)
 
 
 @dataclass(slots=True)
@@ -76,15 +148,14 @@ class CameraPipeline:
         source: CameraSource,
         recorder: Recorder,
         clock: BootToWallClock,
+        settings: PipelineSettings,
         *,
-        target_fps: float,
-        preview_size: tuple[int, int],
         style: OverlayStyle,
-        warmup_frames: int = 0,
-        timeout_s: float = 2.0,
-        restart_max_s: float = 30.0,
         publish: Callable[..., object] | None = None,
     ) -> None:
+        target_fps, preview_size = settings.target_fps, settings.preview_size
+        warmup_frames, timeout_s = settings.warmup_frames, settings.timeout_s
+        restart_max_s = settings.restart_max_s
         self.source = source
         self.recorder = recorder
         self.clock = clock
@@ -120,7 +191,7 @@ class CameraPipeline:
         self._last_frame_at = time.monotonic()
         self._stop_requested = threading.Event()
         self._preview_users = 0
-        self._capture_pool = ThreadPoolExecutor(1, thread_name_prefix=f"capture-cam{self.camera_id}")
+        self._capture_thread: threading.Thread | None = None
         self._process_pool = ThreadPoolExecutor(1, thread_name_prefix=f"process-cam{self.camera_id}")
 
     # -- capture ---------------------------------------------------------------------------------
@@ -146,28 +217,49 @@ class CameraPipeline:
         self._last_frame_at = time.monotonic()  # a submit that waited for the encoder is no silence
         return frame
 
-    def capture_some(self) -> None:
-        """Runs in the capture thread: one frame from a paced camera; up to UNPACED_BATCH from an
-        unpaced source, whose frames are ready at once (fewer round trips through the event loop)."""
-        for _ in range(1 if self.source.paced else UNPACED_BATCH):
-            if self.capture_one() is None:
-                return
+    # -- the capture thread ----------------------------------------------------------------------
 
-    async def capture_loop(self, stopping: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        self._last_frame_at = time.monotonic()
-        while not stopping.is_set():
+    def start_capture(self) -> None:
+        """Start this camera's capture thread (once)."""
+        if self._capture_thread is None:
+            self._last_frame_at = time.monotonic()
+            self._capture_thread = threading.Thread(
+                target=self._supervised_capture, name=f"capture-cam{self.camera_id}", daemon=True
+            )
+            self._capture_thread.start()
+
+    def _supervised_capture(self) -> None:
+        """The capture thread's body: the capture loop; anything it raises, or its ending before the
+        system stops, makes this camera failed (traceback logged, camera_failed published)."""
+        try:
+            self.capture_loop()
+        except BaseException as exc:
+            self.loop_failed("capture", exc)
+        else:
+            if not self._stop_requested.is_set():
+                self.loop_failed("capture", None)
+
+    def capture_loop(self) -> None:
+        """Capture thread: read, record and publish frames until stopped; a camera that raises or
+        stays silent for `timeout_s` is lost and restarted (`_recover`)."""
+        stop = self._stop_requested
+        while not stop.is_set():
             try:
-                await loop.run_in_executor(self._capture_pool, self.capture_some)
+                frame = self.capture_one()
             except Exception as exc:
-                if stopping.is_set():
+                if stop.is_set():
                     break
                 log.exception("cam%d: capture failed", self.camera_id)
-                await self._recover(stopping, f"{type(exc).__name__}: {exc}")
+                self._recover(f"{type(exc).__name__}: {exc}")
+                continue
+            if frame is not None or stop.is_set():
+                continue
+            if self.source.ended():
+                stop.wait(0.05)  # a replayed file that has ended: nothing more to read, no restart
                 continue
             silent_s = time.monotonic() - self._last_frame_at
-            if silent_s > self.timeout_s and not stopping.is_set() and not self.source.ended():
-                await self._recover(stopping, f"no frame for {silent_s:.1f} s (camera_timeout_s {self.timeout_s:g})")
+            if silent_s > self.timeout_s:
+                self._recover(f"no frame for {silent_s:.1f} s (camera_timeout_s {self.timeout_s:g})")
 
     # -- supervision -----------------------------------------------------------------------------
 
@@ -176,18 +268,20 @@ class CameraPipeline:
         return time.monotonic() - self._last_frame_at
 
     def loop_ended(self, which: str, stopping: asyncio.Event, task: asyncio.Future[None]) -> None:
-        """Done-callback of the capture and processor loops: a loop that ends before the system
-        stops has died; log its traceback, mark the camera failed, publish camera_failed."""
+        """Done-callback of the processor loop (an asyncio task): a loop that ends before the
+        system stops has died."""
         if task.cancelled():
-            if stopping.is_set():
-                return
-            why = f"{which} loop was cancelled"
-            error: BaseException | None = None
-        else:
-            error = task.exception()
-            if error is None and stopping.is_set():
-                return
-            why = f"{which} loop died: {type(error).__name__}: {error}" if error else f"{which} loop ended"
+            if not stopping.is_set():
+                self.loop_failed(which, None, ended="was cancelled")
+            return
+        error = task.exception()
+        if error is not None or not stopping.is_set():
+            self.loop_failed(which, error)
+
+    def loop_failed(self, which: str, error: BaseException | None, ended: str = "ended") -> None:
+        """A loop of this camera died (any thread): log its traceback, mark the camera failed in
+        status, publish camera_failed. The other cameras carry on."""
+        why = f"{which} loop died: {type(error).__name__}: {error}" if error else f"{which} loop {ended}"
         self.failure = why
         self.last_error = why
         log.error("cam%d: %s; this camera is failed (the other cameras carry on)", self.camera_id, why, exc_info=error)
@@ -197,9 +291,10 @@ class CameraPipeline:
         if self._publish is not None:
             self._publish(name, camera_id=self.camera_id, **data)
 
-    async def _recover(self, stopping: asyncio.Event, why: str) -> None:
-        """The camera is lost: close its current file, restart it with backoff until a frame comes."""
-        loop = asyncio.get_running_loop()
+    def _recover(self, why: str) -> None:
+        """Capture thread: the camera is lost; close its current file, restart it with backoff until
+        a frame comes (or the system stops)."""
+        stop = self._stop_requested
         outage = Outage(self._last_frame_at)  # downtime runs from the last frame, not from now
         self.state = "lost"
         self.lost_count += 1
@@ -208,10 +303,10 @@ class CameraPipeline:
         self.recorder.end_segment("camera_restart")
         self._emit("camera_lost", reason=why)
         attempt = 0
-        while not stopping.is_set():
+        while not stop.is_set():
             attempt += 1
             try:
-                back = await loop.run_in_executor(self._capture_pool, self._restart_and_wait, attempt)
+                back = self._restart_and_wait(attempt)
                 problem = "" if back else f"no frame within {self.timeout_s:g} s"
             except Exception as exc:
                 back, problem = False, f"{type(exc).__name__}: {exc}"
@@ -231,10 +326,7 @@ class CameraPipeline:
             delay = self.backoff.next_delay()
             self.last_error = f"restart attempt {attempt} failed: {problem}"
             log.error("cam%d: restart attempt %d failed (%s); next in %.1f s", self.camera_id, attempt, problem, delay)
-            try:
-                await asyncio.wait_for(stopping.wait(), delay)
-            except TimeoutError:
-                pass
+            stop.wait(delay)
 
     def _restart_and_wait(self, attempt: int) -> bool:
         """Capture thread: restart the source and read until it delivers a frame (warm-up included)."""
@@ -317,31 +409,31 @@ class CameraPipeline:
 
     # -- status and teardown ---------------------------------------------------------------------
 
-    def status(self) -> dict[str, object]:
+    def status(self) -> CameraStatus:
+        """Any thread: this camera's status now."""
         info = self.source.info
         recorder = self.recorder.stats()  # before frames_captured, so captured >= recorded always
-        status: dict[str, object] = {
-            "camera_id": self.camera_id,
-            "backend": info.backend,
-            "model": info.model,
-            "resolution": [info.width, info.height],
-            "target_fps": self.target_fps,
-            "frames_captured": self.frames_captured,
-            "hardware_drops": self.drops.total,
-            "hardware_fps": round(self.hardware_rate.fps, 2),
-            "collated_fps": round(self.collated_rate.fps, 2),
-            "collated_frames": self.collated,
-            "duplicates": self.duplicates,
-            "skipped": self.skipped,
-            "last_error": self.last_error,
-            "state": "failed" if self.failure else self.state,
-            "lost_count": self.lost_count,
-            "restarts": self.restarts,
-            "warmup_skipped": self.warmup_skipped,
-        }
-        status.update(recorder)
-        status.update(self.source.status())
-        return status
+        return CameraStatus(
+            camera_id=self.camera_id,
+            backend=info.backend,
+            model=info.model,
+            resolution=[info.width, info.height],
+            target_fps=self.target_fps,
+            frames_captured=self.frames_captured,
+            hardware_drops=self.drops.total,
+            hardware_fps=round(self.hardware_rate.fps, 2),
+            collated_fps=round(self.collated_rate.fps, 2),
+            collated_frames=self.collated,
+            duplicates=self.duplicates,
+            skipped=self.skipped,
+            last_error=self.last_error,
+            state="failed" if self.failure else self.state,
+            lost_count=self.lost_count,
+            restarts=self.restarts,
+            warmup_skipped=self.warmup_skipped,
+            recorder=recorder,
+            source=self.source.status(),
+        )
 
     def full_frame(self, timeout: float = 2.0) -> Frame | None:
         """The newest frame holding its full main image (what a snapshot needs): the latest one, or,
@@ -358,8 +450,13 @@ class CameraPipeline:
         """Any thread: end restart attempts at once (the system is stopping)."""
         self._stop_requested.set()
 
-    def shutdown_pools(self) -> None:
-        self._capture_pool.shutdown(wait=True)
+    def shutdown_pools(self, timeout: float = 10.0) -> None:
+        """After request_stop and the source's stop: wait for the capture thread and the render pool."""
+        thread = self._capture_thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.error("cam%d: the capture thread did not end within %.0f s", self.camera_id, timeout)
         self._process_pool.shutdown(wait=True)
         self.latest.close()
         self.full_frames.close()

@@ -36,6 +36,7 @@ def h264_params(source: CameraSource, settings: Settings) -> H264Params:
         bitrate_kbps=settings.h264_bitrate_kbps,
         keyframe_interval=settings.keyframe_interval,
         threads=settings.h264_threads,
+        worker_nice=settings.h264_worker_nice,
     )
 
 

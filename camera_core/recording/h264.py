@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,6 +24,8 @@ class H264Params:
     bitrate_kbps: int = 0
     keyframe_interval: int = 30
     threads: int = 0
+    #: Nice value of libx264's own worker threads (0: as the process); Python threads keep theirs.
+    worker_nice: int = 0
 
     @property
     def label(self) -> str:
@@ -76,12 +79,37 @@ def to_video_frame(image: np.ndarray, pixel_format: str) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(image, format="yuv420p")
 
 
+def open_with_niced_workers(ctx: av.CodecContext, nice: int) -> None:
+    """Open the codec from a short-lived thread that first lowers its own priority by `nice`, so the
+    worker threads libx264 starts then inherit it (Linux: a new thread takes its creator's nice
+    value) while every Python thread keeps its own. Under CPU contention the encoder's workers then
+    yield to the threads that answer commands; a niced Python thread would instead be descheduled
+    while holding the GIL. Raises what opening raised."""
+    failure: list[BaseException] = []
+
+    def open_niced() -> None:
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+            ctx.open()
+        except BaseException as exc:  # re-raised on the caller's thread
+            failure.append(exc)
+
+    opener = threading.Thread(target=open_niced, name="x264-open", daemon=True)
+    opener.start()
+    opener.join()
+    if failure:
+        raise failure[0]
+
+
 class H264Encoder:
     """Feeds frames, yields the encoded packets' bytes in order (no B-frames: one packet per frame)."""
 
     def __init__(self, params: H264Params) -> None:
         self.params = params
         self._ctx = make_codec_context(params)
+        if params.worker_nice > 0:
+            open_with_niced_workers(self._ctx, params.worker_nice)
         self._pts = 0
 
     def encode(self, image: np.ndarray, pixel_format: str) -> Iterator[bytes]:

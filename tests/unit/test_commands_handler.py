@@ -16,19 +16,23 @@ from typing import Any
 import pytest
 
 from camera_core.commands import handler as handler_module
+from camera_core.commands.handler import HandlerSettings
 from camera_core.config.settings import Settings
 from camera_core.errors import AlreadyRecordingError, CameraNotFoundError, NotRecordingError
 from camera_core.events import EventBus
 from camera_core.modes.runner import StopRequest
 from camera_core.modes.slave import SlaveChannel
+from camera_core.pipeline.camera_pipeline import CameraStatus
 
 
 @dataclass
 class FakeCamera:
     camera_id: int
 
-    def status(self) -> dict[str, Any]:
-        return {"camera_id": self.camera_id, "state": "running"}
+    def status(self) -> CameraStatus:
+        return CameraStatus(
+            self.camera_id, "sim", "fake", [640, 480], 30.0, 0, 0, 0.0, 0.0, 0, 0, 0, None, "running", 0, 0, 0, {}, {}
+        )
 
 
 @dataclass
@@ -61,7 +65,7 @@ class FakeSystem:
         return found
 
     def status(self) -> dict[str, Any]:
-        return {"recording": self.recording, "cameras": [c.status() for c in self.cameras]}
+        return {"recording": self.recording, "cameras": [c.status().as_dict() for c in self.cameras]}
 
     def start_recording(
         self, camera_id: int | None, *, at: float | None, pretrigger_seconds: float | None
@@ -94,7 +98,14 @@ def exchange(system: FakeSystem, *lines: str) -> list[dict[str, Any]]:
     """Send the lines, end stdin, and return every protocol line the channel wrote, parsed."""
     in_read, in_write = os.pipe()
     out_read, out_write = os.pipe()
-    channel = SlaveChannel(system, StopRequest(), in_read, out_write, system.settings)  # type: ignore[arg-type]
+    channel = SlaveChannel(
+        system,  # type: ignore[arg-type]
+        StopRequest(),
+        in_read,
+        out_write,
+        system.settings.protocol_max_line_bytes,
+        HandlerSettings.of(system.settings),
+    )
     received = bytearray()
     reader = threading.Thread(target=lambda: received.extend(_read_all(out_read)), daemon=True)
     reader.start()
