@@ -9,20 +9,15 @@ then continues in a new segment). Events camera_lost / camera_recovered tell sub
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 
-import cv2
-import numpy as np
-
 from camera_core.latest import LatestSlot
-from camera_core.overlay import OverlayStyle, draw_info_lines, draw_recording_dot
+from camera_core.overlay import InfoOverlay, OverlayStyle
 from camera_core.recording.recorder import Recorder
 from camera_core.sources.base import CameraSource
 from camera_core.sources.frame import Frame
@@ -33,39 +28,6 @@ log = logging.getLogger(__name__)
 
 #: Frames read per trip to the capture thread from an unpaced source (benchmarks, file replay).
 UNPACED_BATCH = 8
-
-
-@dataclass(slots=True)
-class PreviewFrame:
-    """A processed preview image (BGR, preview size) with the overlays drawn."""
-
-    camera_id: int
-    image: np.ndarray
-    frame_number: int
-    sensor_timestamp_ns: int
-    recording: bool
-
-
-def scale_to(frame: Frame, size: tuple[int, int]) -> np.ndarray:
-    """The frame (or its lores stream) as a BGR image of `size`, resized plane by plane."""
-    pw, ph = size
-    image = frame.lores if frame.lores is not None else frame.image
-    if frame.pixel_format != "I420":
-        return cv2.resize(image, (pw, ph), interpolation=cv2.INTER_LINEAR)
-    h, w = image.shape[0] * 2 // 3, image.shape[1]
-    if (w, h) == (pw, ph):
-        return cv2.cvtColor(image, cv2.COLOR_YUV2BGR_I420)
-    flat = image.reshape(-1)
-    q = (h // 2) * (w // 2)
-    out = np.empty((ph * 3 // 2, pw), dtype=np.uint8)
-    out_flat = out.reshape(-1)
-    pq = (ph // 2) * (pw // 2)
-    cv2.resize(image[:h], (pw, ph), dst=out[:ph], interpolation=cv2.INTER_LINEAR)
-    for i in range(2):
-        src = flat[h * w + i * q : h * w + (i + 1) * q].reshape(h // 2, w // 2)
-        dst = out_flat[ph * pw + i * pq : ph * pw + (i + 1) * pq].reshape(ph // 2, pw // 2)
-        cv2.resize(src, (pw // 2, ph // 2), dst=dst, interpolation=cv2.INTER_LINEAR)
-    return cv2.cvtColor(out, cv2.COLOR_YUV2BGR_I420)
 
 
 class Camera:
@@ -93,7 +55,6 @@ class Camera:
         self.preview_size = preview_size
         self.style = style
         self.latest: LatestSlot[Frame] = LatestSlot()
-        self.preview: LatestSlot[PreviewFrame] = LatestSlot()
         self.frames_captured = 0
         self.drops = DropCounter()
         self.hardware_rate = RateMeter()
@@ -116,9 +77,7 @@ class Camera:
         self.restarts = 0
         self._last_frame_at = time.monotonic()
         self._stop_requested = threading.Event()
-        self._preview_users = 0
         self._capture_pool = ThreadPoolExecutor(1, thread_name_prefix=f"capture-cam{self.camera_id}")
-        self._process_pool = ThreadPoolExecutor(1, thread_name_prefix=f"process-cam{self.camera_id}")
 
     # -- capture ---------------------------------------------------------------------------------
 
@@ -246,32 +205,18 @@ class Camera:
 
     # -- processor -------------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def preview_user(self) -> Iterator[LatestSlot[PreviewFrame]]:
-        """Register a preview consumer for the duration of the block; previews render only while
-        someone is watching."""
-        self._preview_users += 1
-        try:
-            yield self.preview
-        finally:
-            self._preview_users -= 1
-
-    def render_preview(self, frame: Frame, number: int) -> PreviewFrame:
-        image = scale_to(frame, self.preview_size)
+    def preview_overlay(self, frame: Frame) -> InfoOverlay:
+        """What a preview writes over `frame` (any thread; preview/ draws it): the camera, the
+        frame's wall-clock time, the rates and counts, and whether it records."""
         wall_ns = frame.wall_clock_ns or self.clock.to_wall_ns(frame.sensor_timestamp_ns)
         stamp = datetime.fromtimestamp(wall_ns / 1e9).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         recording = self.recorder.active
-        lines = [
+        lines = (
             f"cam{self.camera_id} {stamp}",
             f"FPS {self.collated_rate.fps:5.1f} / HW {self.hardware_rate.fps:5.1f}",
             f"Frames {self.collated} / {self.frames_captured}  drops {self.drops.total}",
-        ]
-        if recording:
-            lines.append("REC")
-        draw_info_lines(image, lines, self.style)
-        if recording:
-            draw_recording_dot(image, self.style)
-        return PreviewFrame(self.camera_id, image, number, frame.sensor_timestamp_ns, recording)
+        )
+        return InfoOverlay((*lines, "REC") if recording else lines, recording)
 
     def collate(self, last_version: int) -> tuple[int, Frame | None]:
         """Take the newest captured frame for one output tick, counting duplicates and skips."""
@@ -303,12 +248,6 @@ class Camera:
                 last_version = version
                 continue
             last_version = version
-            if self._preview_users > 0:
-                try:
-                    preview = await loop.run_in_executor(self._process_pool, self.render_preview, frame, version - 1)
-                    self.preview.put(preview)
-                except Exception:
-                    log.exception("cam%d: preview rendering failed", self.camera_id)
 
     # -- status and teardown ---------------------------------------------------------------------
 
@@ -361,6 +300,4 @@ class Camera:
 
     def shutdown_pools(self) -> None:
         self._capture_pool.shutdown(wait=True)
-        self._process_pool.shutdown(wait=True)
         self.latest.close()
-        self.preview.close()
