@@ -4,8 +4,9 @@ camera_core: a slave with one paced sim camera (default 1456x1088@30, preview 32
 --seconds with the preview stream off, then --seconds with it on while this process reads every
 `preview_frame` line; the slave's extra CPU (user + system from /proc) divided by the frames it
 sent is the cost of one preview frame, all threads and hand-offs included. Bare: one loop doing the
-same per-frame work on the same sim frames (resize plane by plane, the overlay text, JPEG,
-base64, the JSON line). Rounds alternate off/on/bare.
+same per-frame work on the same sim frames with the same functions (preview/render.py: scale the
+I420 planes, the info lines and dot; commands/preview.py: JPEG from the planes, base64, the line),
+so the ratio is what the threads and hand-offs add. Rounds alternate off/on/bare.
 
     uv run python benchmarks/bench_preview.py [--seconds 10] [--rounds 3] [--resolution 0]
 """
@@ -13,7 +14,6 @@ base64, the JSON line). Rounds alternate off/on/bare.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import statistics
@@ -24,11 +24,11 @@ import threading
 import time
 from pathlib import Path
 
-from camera_core.camera import scale_to
+from camera_core.commands.preview import preview_line
 from camera_core.config import Settings
 from camera_core.config.presets import preset_size
-from camera_core.overlay import OverlayStyle, draw_info_lines, draw_recording_dot
-from camera_core.snapshot import encode_jpeg
+from camera_core.overlay import InfoOverlay, OverlayStyle
+from camera_core.preview import PreviewRenderer
 from camera_core.sources.frame import Frame
 from camera_core.sources.sim import SimTexture
 
@@ -84,24 +84,18 @@ def measure_slave(slave: Slave, seconds: float, preview: bool) -> tuple[float, i
 
 
 def bare(settings: Settings, frames: int) -> float:
-    """CPU ms per frame of the same work in one loop: resize, overlay, JPEG, base64, JSON line."""
+    """CPU ms per frame of the same work in one loop: scale, overlay, JPEG, base64, the line."""
     width, height = settings.frame_size
     texture = SimTexture(width, height, 0)
     images = [texture.render(i) for i in range(30)]
     size = preset_size(settings.preview_preset)
     style = OverlayStyle(settings.font_scale_base, settings.thickness_base, settings.text_color_bgr)  # as Camera
+    renderer = PreviewRenderer(size, style, full_range=True)  # as the slave's stream
     start = time.process_time()
     for i in range(frames):
         frame = Frame(0, images[i % 30], "I420", i, 33_333.0)
-        image = scale_to(frame, size)
-        draw_info_lines(
-            image, ["cam0 2026-12-01 05:00:00.000", "FPS  30.0 / HW  30.0", f"Frames {i} / {i}  drops 0"], style
-        )
-        draw_recording_dot(image, style)
-        jpeg = encode_jpeg(image, "BGR", settings.preview_jpeg_quality)
-        data = {"camera_id": 0, "frame_number": i, "width": size[0], "height": size[1], "format": "jpeg"}
-        data["jpeg_base64"] = base64.b64encode(jpeg).decode("ascii")
-        json.dumps({"type": "status", "status": "preview_frame", "data": data}).encode()
+        lines = ("cam0 2026-12-01 05:00:00.000", "FPS  30.0 / HW  30.0", f"Frames {i} / {i}  drops 0", "REC")
+        preview_line(renderer.render(frame, i, InfoOverlay(lines, True)), settings.preview_jpeg_quality)
     return (time.process_time() - start) * 1e3 / frames
 
 

@@ -70,7 +70,11 @@ def ycbcr(bgr: tuple[int, int, int], full_range: bool) -> tuple[int, int, int]:
     cb, cr = 0.564 * (b - y), 0.713 * (r - y)
     if not full_range:
         y, cb, cr = 16 + y * 219 / 255, cb * 224 / 255, cr * 224 / 255
-    return (int(np.clip(round(y), 0, 255)), int(np.clip(round(128 + cb), 0, 255)), int(np.clip(round(128 + cr), 0, 255)))
+    return (
+        int(np.clip(round(y), 0, 255)),
+        int(np.clip(round(128 + cb), 0, 255)),
+        int(np.clip(round(128 + cr), 0, 255)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +142,7 @@ def draw_recording_dot(image: np.ndarray, style: OverlayStyle) -> None:
     cv2.circle(image, centre, r, RED_BGR, -1, cv2.LINE_AA)
 
 
-def draw_recording_dot_i420(
-    y: np.ndarray, u: np.ndarray, v: np.ndarray, style: OverlayStyle, full_range: bool
-) -> None:
+def draw_recording_dot_i420(y: np.ndarray, u: np.ndarray, v: np.ndarray, style: OverlayStyle, full_range: bool) -> None:
     """`draw_recording_dot` on I420 planes (the colour planes at half size)."""
     (cx, cy), r = _dot(y.shape[1], y.shape[0], style)
     ly, cb, cr = ycbcr(RED_BGR, full_range)

@@ -27,7 +27,7 @@ def preview_line(preview: RenderedPreview, quality: int) -> bytes:
     """The `preview_frame` line of a rendered preview. The base64 text (often 20 KB) is spliced
     into the line rather than passed through the JSON encoder, which would scan it for escapes."""
     y, u, v = preview.planes()
-    jpeg = simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=quality)
+    jpeg = simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=quality, fastdct=True)
     message = preview_message(
         preview.camera_id, preview.frame_number, preview.sensor_timestamp_ns, preview.width, preview.height, ""
     )

@@ -122,4 +122,6 @@ class PreviewRenderer:
         draw_info_lines_i420(y, u, v, overlay.lines, self.style, self.full_range)
         if overlay.recording:
             draw_recording_dot_i420(y, u, v, self.style, self.full_range)
-        return RenderedPreview(frame.camera_id, yuv, self.full_range, number, frame.sensor_timestamp_ns, overlay.recording)
+        return RenderedPreview(
+            frame.camera_id, yuv, self.full_range, number, frame.sensor_timestamp_ns, overlay.recording
+        )
