@@ -8,7 +8,10 @@ same per-frame work on the same sim frames with the same functions (preview/rend
 I420 planes, the info lines and dot; commands/preview.py: JPEG from the planes, base64, the line),
 so the ratio is what the threads and hand-offs add. Rounds alternate off/on/bare.
 
-    uv run python benchmarks/bench_preview.py [--seconds 10] [--rounds 3] [--resolution 0]
+    uv run python benchmarks/bench_preview.py [--seconds 10] [--rounds 3] [--resolution 0] [--before DIR]
+
+--before DIR runs a second slave from another checkout (e.g. `git archive <commit> | tar -x -C DIR`)
+in the same rounds, so an older preview path is measured beside this one under the same load.
 """
 
 from __future__ import annotations
@@ -105,32 +108,43 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--resolution", type=int, default=0)
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose main_camera.py runs as the slave")
+    parser.add_argument("--before", type=Path, help="a second checkout measured in the same rounds")
     args = parser.parse_args()
     settings = Settings(camera_backend="sim", resolution_preset=args.resolution)
+    roots = {"camera_core": args.root} | ({"before": args.before} if args.before else {})
+    per_frame: dict[str, list[float]] = {name: [] for name in roots}
+    bares: list[float] = []
     with tempfile.TemporaryDirectory() as out:
-        argv = [
-            sys.executable, str(args.root / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "1",
-            "--resolution", str(args.resolution), "--target-fps", "30", "--output-dir", out,
-        ]  # fmt: skip
-        slave = Slave(argv)
-        slave.request({"command": "get_status"})
-        ours, bares = [], []
+        slaves = {}
+        for name, root in roots.items():
+            argv = [
+                sys.executable, str(root / "main_camera.py"), "--mode", "slave", "--backend", "sim",
+                "--sim-cameras", "1", "--resolution", str(args.resolution), "--target-fps", "30",
+                "--output-dir", str(Path(out) / name),
+            ]  # fmt: skip
+            slaves[name] = Slave(argv)
+            slaves[name].request({"command": "get_status"})
         for r in range(args.rounds):
-            cpu_off, _ = measure_slave(slave, args.seconds, False)
-            cpu_on, frames = measure_slave(slave, args.seconds, True)
-            per_frame = (cpu_on - cpu_off) * 1e3 / max(frames, 1)
-            ours.append(per_frame)
-            bares.append(bare(settings, max(frames, 30)))
-            print(
-                f"round {r + 1}: slave {cpu_off:.2f} s CPU without preview, {cpu_on:.2f} s with {frames} preview frames "
-                f"-> {per_frame:.3f} ms/frame; bare {bares[-1]:.3f} ms/frame"
-            )
-        slave.request({"command": "quit"})
-        slave.proc.wait(30)
+            for name, slave in slaves.items():
+                cpu_off, _ = measure_slave(slave, args.seconds, False)
+                cpu_on, frames = measure_slave(slave, args.seconds, True)
+                measure_slave(slave, 0.0, False)  # quiet while the next one is measured
+                per_frame[name].append((cpu_on - cpu_off) * 1e3 / max(frames, 1))
+                print(
+                    f"round {r + 1}: {name}: slave {cpu_off:.2f} s CPU without preview, {cpu_on:.2f} s with "
+                    f"{frames} preview frames -> {per_frame[name][-1]:.3f} ms/frame"
+                )
+            bares.append(bare(settings, 150))
+            print(f"round {r + 1}: bare {bares[-1]:.3f} ms/frame")
+        for slave in slaves.values():
+            slave.request({"command": "quit"})
+            slave.proc.wait(30)
     w, h = settings.frame_size
-    o, b = statistics.median(ours), statistics.median(bares)
-    print(f"preview stream of a {w}x{h}@30 sim camera at {preset_size(settings.preview_preset)} (medians), {args.root}")
-    print(f"camera_core: {o:.3f} ms CPU per preview frame (target <= 0.7); bare: {b:.3f} ms; ratio {o / b:.2f}")
+    b = statistics.median(bares)
+    print(f"preview stream of a {w}x{h}@30 sim camera at {preset_size(settings.preview_preset)} (medians)")
+    for name, root in roots.items():
+        o = statistics.median(per_frame[name])
+        print(f"{name} ({root}): {o:.3f} ms CPU per preview frame (target <= 0.7); bare: {b:.3f} ms; ratio {o / b:.2f}")
 
 
 if __name__ == "__main__":
