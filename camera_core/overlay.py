@@ -108,32 +108,40 @@ def _layout(lines: list[str] | tuple[str, ...], width: int, height: int, style: 
     return placed
 
 
+def _band(placed: list[_Line]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): one band under all lines."""
+    x0 = min(line.box[0] for line in placed)
+    x1 = max(line.box[2] for line in placed)
+    return x0, placed[0].box[1], x1, placed[-1].box[3]
+
+
 def draw_info_lines(image: np.ndarray, lines: list[str] | tuple[str, ...], style: OverlayStyle) -> None:
     """The preview overlay on a BGR image or a luma plane: lines of text from the configured
-    position, each on a band darkened to a quarter (one cheap fill instead of an outline drawn
-    eight times), so the text reads on any scene."""
+    position on one band darkened to a quarter (a single cheap operation, where an outline would
+    draw each line eight more times), so the text reads on any scene."""
     scale, thickness, _, _, _ = style.scaled(image.shape[1])
     color = style.color_bgr if image.ndim == 3 else 255
-    for line in _layout(lines, image.shape[1], image.shape[0], style):
-        x0, y0, x1, y1 = line.box
-        image[y0:y1, x0:x1] >>= 2
+    placed = _layout(lines, image.shape[1], image.shape[0], style)
+    if not placed:
+        return
+    x0, y0, x1, y1 = _band(placed)
+    image[y0:y1, x0:x1] >>= 2
+    for line in placed:
         cv2.putText(image, line.text, line.origin, FONT, scale, color, thickness, cv2.LINE_AA)
 
 
 def draw_info_lines_i420(
     y: np.ndarray, u: np.ndarray, v: np.ndarray, lines: tuple[str, ...], style: OverlayStyle, full_range: bool
 ) -> None:
-    """`draw_info_lines` on I420 planes, with one band under all lines, also made colourless; the
-    text takes the style's colour in whichever range the planes use."""
+    """`draw_info_lines` on I420 planes, the band also made colourless; the text takes the style's
+    colour in whichever range the planes use."""
     scale, thickness, _, _, _ = style.scaled(y.shape[1])
     ly, cb, cr = ycbcr(style.color_bgr, full_range)
     coloured = abs(cb - 128) > 2 or abs(cr - 128) > 2
     placed = _layout(lines, y.shape[1], y.shape[0], style)
     if not placed:
         return
-    # One band under all lines: three array operations instead of three per line.
-    x0, y0 = min(line.box[0] for line in placed), placed[0].box[1]
-    x1, y1 = max(line.box[2] for line in placed), placed[-1].box[3]
+    x0, y0, x1, y1 = _band(placed)
     y[y0:y1, x0:x1] >>= 2
     u[y0 // 2 : (y1 + 1) // 2, x0 // 2 : (x1 + 1) // 2] = 128
     v[y0 // 2 : (y1 + 1) // 2, x0 // 2 : (x1 + 1) // 2] = 128
