@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -46,7 +46,7 @@ class PreviewWindows(Preview):
 
     def __init__(
         self,
-        cameras: list[PreviewCamera],
+        cameras: Sequence[PreviewCamera],
         *,
         on_key: Callable[[str], object] | None = None,
         title: str = "camera_core",
