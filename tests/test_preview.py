@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -107,6 +108,10 @@ def test_the_null_preview_renders_nothing_and_runs_nothing() -> None:
     assert preview.run(lambda: False) is PreviewEnd.NONE  # returns at once, never waits for a stop
 
 
+def shown_at_least(preview: Collecting, n: int) -> bool:
+    return len(preview.shown) >= n
+
+
 def test_a_feed_thread_streams_frames_until_stopped() -> None:
     camera, preview = FakeCamera(), Collecting()
     feed = PreviewFeed(camera, preview).start()
@@ -114,7 +119,7 @@ def test_a_feed_thread_streams_frames_until_stopped() -> None:
         for n in range(1, 4):
             camera.put(1)
             with preview.changed:
-                assert preview.changed.wait_for(lambda n=n: len(preview.shown) >= n, 10), preview.shown
+                assert preview.changed.wait_for(partial(shown_at_least, preview, n), 10), preview.shown
     finally:
         feed.stop()
     count = len(preview.shown)
