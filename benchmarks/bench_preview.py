@@ -4,16 +4,19 @@ camera_core: a slave with one paced sim camera (default 1456x1088@30, preview 32
 --seconds with the preview stream off, then --seconds with it on while this process reads every
 `preview_frame` line; the slave's extra CPU (user + system from /proc) divided by the frames it
 sent is the cost of one preview frame, all threads and hand-offs included. Bare: one loop doing the
-same per-frame work on the same sim frames (resize plane by plane, the overlay text, JPEG,
-base64, the JSON line). Rounds alternate off/on/bare.
+same per-frame work on the same sim frames with the same functions (preview/render.py: scale the
+I420 planes, the info lines and dot; commands/preview.py: JPEG from the planes, base64, the line),
+so the ratio is what the threads and hand-offs add. Rounds alternate off/on/bare.
 
-    uv run python benchmarks/bench_preview.py [--seconds 10] [--rounds 3] [--resolution 0]
+    uv run python benchmarks/bench_preview.py [--seconds 10] [--rounds 3] [--resolution 0] [--before DIR]
+
+--before DIR runs a second slave from another checkout (e.g. `git archive <commit> | tar -x -C DIR`)
+in the same rounds, so an older preview path is measured beside this one under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import statistics
@@ -24,11 +27,11 @@ import threading
 import time
 from pathlib import Path
 
+from camera_core.commands.preview import preview_line
 from camera_core.config import Settings
 from camera_core.config.presets import preset_size
-from camera_core.overlay import OverlayStyle, draw_info_lines, draw_recording_dot
-from camera_core.pipeline.camera_pipeline import scale_to
-from camera_core.snapshot import encode_jpeg
+from camera_core.overlay import InfoOverlay, OverlayStyle
+from camera_core.preview import PreviewRenderer
 from camera_core.sources.frame import Frame
 from camera_core.sources.sim import SimTexture
 
@@ -84,24 +87,18 @@ def measure_slave(slave: Slave, seconds: float, preview: bool) -> tuple[float, i
 
 
 def bare(settings: Settings, frames: int) -> float:
-    """CPU ms per frame of the same work in one loop: resize, overlay, JPEG, base64, JSON line."""
+    """CPU ms per frame of the same work in one loop: scale, overlay, JPEG, base64, the line."""
     width, height = settings.frame_size
     texture = SimTexture(width, height, 0)
     images = [texture.render(i) for i in range(30)]
     size = preset_size(settings.preview_preset)
     style = OverlayStyle(settings.font_scale_base, settings.thickness_base, settings.text_color_bgr)  # as Camera
+    renderer = PreviewRenderer(size, style, full_range=True)  # as the slave's stream
     start = time.process_time()
     for i in range(frames):
         frame = Frame(0, images[i % 30], "I420", i, 33_333.0)
-        image = scale_to(frame, size)
-        draw_info_lines(
-            image, ["cam0 2026-12-01 05:00:00.000", "FPS  30.0 / HW  30.0", f"Frames {i} / {i}  drops 0"], style
-        )
-        draw_recording_dot(image, style)
-        jpeg = encode_jpeg(image, "BGR", settings.preview_jpeg_quality)
-        data = {"camera_id": 0, "frame_number": i, "width": size[0], "height": size[1], "format": "jpeg"}
-        data["jpeg_base64"] = base64.b64encode(jpeg).decode("ascii")
-        json.dumps({"type": "status", "status": "preview_frame", "data": data}).encode()
+        lines = ("cam0 2026-12-01 05:00:00.000", "FPS  30.0 / HW  30.0", f"Frames {i} / {i}  drops 0", "REC")
+        preview_line(renderer.render(frame, i, InfoOverlay(lines, True)), settings.preview_jpeg_quality)
     return (time.process_time() - start) * 1e3 / frames
 
 
@@ -111,32 +108,43 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--resolution", type=int, default=0)
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose main_camera.py runs as the slave")
+    parser.add_argument("--before", type=Path, help="a second checkout measured in the same rounds")
     args = parser.parse_args()
     settings = Settings(camera_backend="sim", resolution_preset=args.resolution)
+    roots = {"camera_core": args.root} | ({"before": args.before} if args.before else {})
+    per_frame: dict[str, list[float]] = {name: [] for name in roots}
+    bares: list[float] = []
     with tempfile.TemporaryDirectory() as out:
-        argv = [
-            sys.executable, str(args.root / "main_camera.py"), "--mode", "slave", "--backend", "sim", "--sim-cameras", "1",
-            "--resolution", str(args.resolution), "--target-fps", "30", "--output-dir", out,
-        ]  # fmt: skip
-        slave = Slave(argv)
-        slave.request({"command": "get_status"})
-        ours, bares = [], []
+        slaves = {}
+        for name, root in roots.items():
+            argv = [
+                sys.executable, str(root / "main_camera.py"), "--mode", "slave", "--backend", "sim",
+                "--sim-cameras", "1", "--resolution", str(args.resolution), "--target-fps", "30",
+                "--output-dir", str(Path(out) / name),
+            ]  # fmt: skip
+            slaves[name] = Slave(argv)
+            slaves[name].request({"command": "get_status"})
         for r in range(args.rounds):
-            cpu_off, _ = measure_slave(slave, args.seconds, False)
-            cpu_on, frames = measure_slave(slave, args.seconds, True)
-            per_frame = (cpu_on - cpu_off) * 1e3 / max(frames, 1)
-            ours.append(per_frame)
-            bares.append(bare(settings, max(frames, 30)))
-            print(
-                f"round {r + 1}: slave {cpu_off:.2f} s CPU without preview, {cpu_on:.2f} s with {frames} preview frames "
-                f"-> {per_frame:.3f} ms/frame; bare {bares[-1]:.3f} ms/frame"
-            )
-        slave.request({"command": "quit"})
-        slave.proc.wait(30)
+            for name, slave in slaves.items():
+                cpu_off, _ = measure_slave(slave, args.seconds, False)
+                cpu_on, frames = measure_slave(slave, args.seconds, True)
+                measure_slave(slave, 0.0, False)  # quiet while the next one is measured
+                per_frame[name].append((cpu_on - cpu_off) * 1e3 / max(frames, 1))
+                print(
+                    f"round {r + 1}: {name}: slave {cpu_off:.2f} s CPU without preview, {cpu_on:.2f} s with "
+                    f"{frames} preview frames -> {per_frame[name][-1]:.3f} ms/frame"
+                )
+            bares.append(bare(settings, 150))
+            print(f"round {r + 1}: bare {bares[-1]:.3f} ms/frame")
+        for slave in slaves.values():
+            slave.request({"command": "quit"})
+            slave.proc.wait(30)
     w, h = settings.frame_size
-    o, b = statistics.median(ours), statistics.median(bares)
-    print(f"preview stream of a {w}x{h}@30 sim camera at {preset_size(settings.preview_preset)} (medians), {args.root}")
-    print(f"camera_core: {o:.3f} ms CPU per preview frame (target <= 0.7); bare: {b:.3f} ms; ratio {o / b:.2f}")
+    b = statistics.median(bares)
+    print(f"preview stream of a {w}x{h}@30 sim camera at {preset_size(settings.preview_preset)} (medians)")
+    for name, root in roots.items():
+        o = statistics.median(per_frame[name])
+        print(f"{name} ({root}): {o:.3f} ms CPU per preview frame (target <= 0.7); bare: {b:.3f} ms; ratio {o / b:.2f}")
 
 
 if __name__ == "__main__":

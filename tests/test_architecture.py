@@ -8,10 +8,11 @@ Layers, lowest first (docs/architecture.md draws them):
   sync model   libcamera's software-sync algorithm and messages, the LED, start on the sync grid, clocks
   sources      the cameras (sim, picamera2, OpenCV)
   recording    encoders, the take, segments, timing rows, MP4, snapshots
-  pipeline     one camera's capture and processor loops, the latest-frame slot, restart backoff
+  pipeline     one camera's capture and processor loops, the latest-frame slot, restart backoff;
+               the preview: its interface, renderer and feeds (windows and the stream sit above)
   system       CameraSystem: every camera, recording control, status, events
   tools        self-test, verify, report, recover, synccheck, align, blink
-  interfaces   the slave protocol (commands), preview windows and streams
+  interfaces   the slave protocol (commands, with the preview stream), preview windows (display)
   modes        interactive, headless, slave; the command line; the package face
 The client (master side) stands apart: it talks to slaves over pipes and imports no layer above
 the foundation but the clock description of the sync model."""
@@ -62,7 +63,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ),
     ("sources", ["camera_core.sources"]),
     ("recording", ["camera_core.recording", "camera_core.snapshot"]),
-    ("pipeline", ["camera_core.pipeline"]),
+    ("pipeline", ["camera_core.pipeline", "camera_core.preview"]),
     ("system", ["camera_core.system"]),
     (
         "tools",
@@ -74,7 +75,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "camera_core.sync",
         ],
     ),
-    ("interfaces", ["camera_core.commands", "camera_core.display", "camera_core.preview"]),
+    ("interfaces", ["camera_core.commands", "camera_core.display"]),
     ("modes", ["camera_core.modes", "camera_core.cli", "camera_core.__main__", "camera_core"]),
 ]
 CLIENT = "camera_core.client"

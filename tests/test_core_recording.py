@@ -208,32 +208,6 @@ def test_bad_requests_are_clear_errors(small_settings: Callable[..., Settings]) 
     assert system.recordings and verify_recording(system.session.directory / system.recordings[0].video).ok
 
 
-def test_preview_while_recording_keeps_the_frame_code_readable(small_settings: Callable[..., Settings]) -> None:
-    import cv2
-
-    from camera_core.sources.framecode import read_code
-
-    with CameraSystem(
-        small_settings(sim_cameras=1, resolution_preset=7, preview_preset=7, sim_realtime=True)
-    ) as system:
-        cam = system.cameras[0]
-        system.start_recording()
-        with cam.preview_user() as slot:
-            version, preview = 0, None
-            while preview is None or not preview.recording:
-                version, preview = slot.wait_newer(version, 10.0)
-        system.stop_recording()
-    red = (preview.image[:, :, 2] > 200) & (preview.image[:, :, 1] < 60) & (preview.image[:, :, 0] < 60)
-    assert red.sum() > 20  # the recording dot is drawn
-    _, code_top, _, _ = code_region(preview.image.shape[1], preview.image.shape[0])
-    assert not red[code_top:].any()  # ... clear of the frame code cells along the bottom edge
-    source = cam.source
-    assert isinstance(source, SimSource)
-    expected = round((preview.sensor_timestamp_ns - source._t0) / source._period_ns)  # no jitter: exact
-    gray = cv2.cvtColor(preview.image, cv2.COLOR_BGR2GRAY)
-    assert read_code(gray) == expected  # the dot and the info lines leave the frame code intact
-
-
 def test_takes_of_all_cameras_end_on_the_same_instant_with_mp4(small_settings: Callable[..., Settings]) -> None:
     """stop_recording ends every camera's take before any of them spends time on MP4 conversion."""
     settings = small_settings(sim_cameras=3, resolution_preset=0, sim_realtime=True, disable_mp4_conversion=False)

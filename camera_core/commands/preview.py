@@ -1,78 +1,69 @@
-"""Preview streaming: one thread per streamed camera renders the newest captured frame (preview
-size, overlays) and turns it into a `preview_frame` line (simplejpeg, base64) at up to
-`preview_stream_fps`. It renders and encodes only when the master has taken the previous frame, so a
-slow master costs neither CPU nor capture."""
+"""The slave's preview stream: the stream implementation of the preview interface (preview/).
+
+For each streamed camera a PreviewFeed thread takes the newest captured frame at up to
+`preview_stream_fps`, renders it (in full-range I420) and hands it here, where it becomes a JPEG
+straight from the planes (simplejpeg, 4:2:0) and a `preview_frame` line for the writer, all on
+that one thread: a hand-off to another thread would cost more than the work. It renders nothing
+while the master has not taken the previous frame (latest-only; the skip is counted), so a slow
+master costs neither CPU nor capture."""
 
 from __future__ import annotations
 
 import base64
 import logging
-import threading
-import time
+
+import simplejpeg
 
 from camera_core.commands.protocol import encode_line, preview_message
 from camera_core.commands.writer import ProtocolWriter
-from camera_core.pipeline.camera_pipeline import CameraPipeline
-from camera_core.snapshot import encode_jpeg
+from camera_core.preview import Preview, PreviewCamera, PreviewFeed, RenderedPreview
 
 log = logging.getLogger(__name__)
 
+_TAIL = b'"jpeg_base64":""}}\n'
 
-class PreviewStream:
-    """Streams one camera's preview frames to the writer until `stop()`."""
 
-    def __init__(self, camera: CameraPipeline, writer: ProtocolWriter, *, fps: float, quality: int) -> None:
-        self.camera = camera
+def preview_line(preview: RenderedPreview, quality: int) -> bytes:
+    """The `preview_frame` line of a rendered preview. The base64 text (often 20 KB) is spliced
+    into the line rather than passed through the JSON encoder, which would scan it for escapes."""
+    y, u, v = preview.planes()
+    jpeg = simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=quality, fastdct=True)
+    message = preview_message(
+        preview.camera_id, preview.frame_number, preview.sensor_timestamp_ns, preview.width, preview.height, ""
+    )
+    line = encode_line(message)
+    if not line.endswith(_TAIL):  # jpeg_base64 is the last field of the last object
+        raise AssertionError(f"preview_frame line does not end with {_TAIL!r}: {line[-60:]!r}")
+    return b"".join((line[: -len(_TAIL)], b'"jpeg_base64":"', base64.b64encode(jpeg), b'"}}\n'))
+
+
+class StreamPreview(Preview):
+    """Previews as `preview_frame` lines through the protocol writer (latest-only per camera)."""
+
+    full_range = True  # JPEG holds full-range Y'CbCr
+
+    def __init__(self, writer: ProtocolWriter, quality: int) -> None:
         self.writer = writer
-        self.period = 1.0 / fps
         self.quality = quality
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"preview-cam{camera.camera_id}", daemon=True)
+        self._closed: set[int] = set()
 
-    def start(self) -> None:
-        self._thread.start()
+    def ready(self, camera_id: int) -> bool:
+        if self.writer.preview_pending(camera_id):  # the master is behind: skip, counted
+            self.writer.count_preview_skip(camera_id)
+            return False
+        return camera_id not in self._closed
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=5)
+    def show(self, preview: RenderedPreview) -> None:
+        line = preview_line(preview, self.quality)
+        if preview.camera_id not in self._closed:
+            self.writer.put_preview(preview.camera_id, line)
 
-    def _run(self) -> None:
-        """Takes the newest captured frame and renders, encodes and queues it in this one thread:
-        a hop through the processor loop and its render thread would cost more CPU (thread
-        wake-ups, GIL hand-offs) than the rendering itself (benchmarks/bench_preview.py)."""
-        camera = self.camera
-        cam_id = camera.camera_id
-        try:
-            version = camera.latest.version
-            next_due = 0.0
-            while not self._stopping.is_set():
-                version, frame = camera.latest.wait_newer(version, timeout=0.25)
-                if frame is None or self._stopping.is_set():
-                    continue
-                now = time.monotonic()
-                if now < next_due:
-                    continue
-                # Allow half a period of slack so a 30 fps source is not thinned by timer jitter.
-                next_due = max(next_due + self.period, now - self.period / 2)
-                if self.writer.preview_pending(cam_id):
-                    self.writer.count_preview_skip(cam_id)
-                    continue
-                preview = camera.render_preview(frame, version - 1)
-                del frame  # the capture buffer goes back to its pool
-                jpeg = encode_jpeg(preview.image, "BGR", self.quality)
-                height, width = preview.image.shape[:2]
-                message = preview_message(
-                    cam_id,
-                    preview.frame_number,
-                    preview.sensor_timestamp_ns,
-                    width,
-                    height,
-                    base64.b64encode(jpeg).decode("ascii"),
-                )
-                if not self._stopping.is_set():
-                    self.writer.put_preview(cam_id, encode_line(message))
-        except Exception:
-            log.exception("cam%d: preview streaming failed", cam_id)
+    def close_camera(self, camera_id: int) -> None:
+        """No line of this camera is queued after this (its feed may still be finishing one)."""
+        self._closed.add(camera_id)
+
+    def open_camera(self, camera_id: int) -> None:
+        self._closed.discard(camera_id)
 
 
 class PreviewStreams:
@@ -82,27 +73,28 @@ class PreviewStreams:
         self.writer = writer
         self.fps = fps
         self.quality = quality
-        self._streams: dict[int, PreviewStream] = {}
+        self.preview = StreamPreview(writer, quality)
+        self._feeds: dict[int, PreviewFeed] = {}
 
     def is_streaming(self, camera_id: int) -> bool:
-        return camera_id in self._streams
+        return camera_id in self._feeds
 
-    def enable(self, camera: CameraPipeline) -> None:
-        if camera.camera_id not in self._streams:
-            stream = PreviewStream(camera, self.writer, fps=self.fps, quality=self.quality)
-            self._streams[camera.camera_id] = stream
-            stream.start()
+    def enable(self, camera: PreviewCamera) -> None:
+        if camera.camera_id not in self._feeds:
+            self.preview.open_camera(camera.camera_id)
+            self._feeds[camera.camera_id] = PreviewFeed(camera, self.preview, fps=self.fps).start()
 
     def disable(self, camera_id: int) -> None:
         """Stop the stream; no frame of this camera is written after this returns."""
-        stream = self._streams.pop(camera_id, None)
-        if stream is not None:
-            stream.stop()
+        feed = self._feeds.pop(camera_id, None)
+        self.preview.close_camera(camera_id)
+        if feed is not None:
+            feed.stop()
         self.writer.clear_preview(camera_id)
 
     def streaming(self) -> list[int]:
-        return sorted(self._streams)
+        return sorted(self._feeds)
 
     def stop_all(self) -> None:
-        for camera_id in list(self._streams):
+        for camera_id in list(self._feeds):
             self.disable(camera_id)

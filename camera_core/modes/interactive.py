@@ -14,6 +14,7 @@ from camera_core.display import DisplayProbe, PreviewWindows
 from camera_core.modes.controls import HELP, Controls
 from camera_core.modes.runner import ModeContext, run_mode
 from camera_core.modes.terminal import Console, isatty, run_terminal
+from camera_core.preview import PreviewEnd
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ def with_windows(ctx: ModeContext) -> int:
     windows.on_key = controls.handle
     _announce(ctx, f"keys in a preview window: {HELP}; closing a window quits")
     try:
-        reason = windows.run(ctx.stop.is_set)
-        if reason == "window closed":
+        end = windows.run(ctx.stop.is_set)
+        if end is PreviewEnd.WINDOW_CLOSED:
             console.say("window closed: quitting")
             ctx.stop.set("preview window closed")
     finally:

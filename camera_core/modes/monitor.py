@@ -1,8 +1,10 @@
-"""Preview windows alongside a mode that runs on its own (headless, slave): `--preview` opens them.
+"""The preview beside a mode that runs on its own (headless, slave): windows with `--preview`
+where a window can be opened, otherwise the null preview. The mode only runs what is chosen.
 
-Call `preview_alongside(ctx)` on the main thread; it returns when the run is told to stop or the
-user closes the preview. Closing a window or pressing q closes only the preview (recording and the
-master's control go on); s takes a snapshot of every camera where `snapshot_key` is true."""
+`preview_alongside(ctx)` runs on the main thread; it returns when the run is told to stop or the
+user closes the preview (at once for the null preview). Closing a window or pressing q closes
+only the preview (recording and the master's control go on); s takes a snapshot of every camera
+where `snapshot_key` is true."""
 
 from __future__ import annotations
 
@@ -14,24 +16,28 @@ import cv2
 from camera_core.display import PreviewWindows, display_problem
 from camera_core.modes.controls import Controls
 from camera_core.modes.runner import ModeContext
+from camera_core.preview import NullPreview, Preview, PreviewEnd
 
 log = logging.getLogger(__name__)
 
 
-def preview_alongside(ctx: ModeContext, *, snapshot_key: bool = True) -> bool:
-    """Show preview windows until stop or the user closes them, when settings.show_preview is set
-    and a window can be opened. Returns whether windows were shown."""
+def choose_preview(ctx: ModeContext) -> Preview:
+    """Windows when settings.show_preview is set and a window can be opened; else none (said why)."""
     if not ctx.system.settings.show_preview:
-        return False
+        return NullPreview()
     problem = display_problem()
     if problem is not None:
         log.warning("--preview: no window: %s", problem, extra={"console": False})  # printed below
         print(f"main_camera.py: --preview: no window: {problem}; running without preview", file=sys.stderr)
-        return False
-    windows = PreviewWindows(ctx.system.cameras)
+        return NullPreview()
+    return PreviewWindows(ctx.system.cameras)
+
+
+def run_alongside(ctx: ModeContext, preview: Preview, *, snapshot_key: bool = True) -> PreviewEnd:
+    """Run `preview` on this (main) thread until stop or the user closes it; keys q and s."""
 
     def notify(message: str) -> None:
-        windows.show_message(message)
+        preview.show_message(message)
         print(message, file=sys.stderr)
 
     controls = Controls(ctx.system, ctx.stop, notify)
@@ -39,18 +45,23 @@ def preview_alongside(ctx: ModeContext, *, snapshot_key: bool = True) -> bool:
     def on_key(key: str) -> None:
         key = key.lower()
         if key == "q":
-            windows.close()
+            preview.close()
         elif key == "s" and snapshot_key:
             controls.handle("s")
 
-    windows.on_key = on_key
+    preview.on_key = on_key
     try:
-        reason = windows.run(ctx.stop.is_set)
+        end = preview.run(ctx.stop.is_set)
     except cv2.error:
         log.exception("preview windows failed; running without preview")
-        reason = "failed"
+        end = PreviewEnd.FAILED
     finally:
         controls.close(stop_recording=False)
-    if reason != "stopped":
+    if end not in (PreviewEnd.STOPPED, PreviewEnd.NONE):
         print("preview closed; the run goes on (Ctrl+C or SIGTERM stops it)", file=sys.stderr)
-    return True
+    return end
+
+
+def preview_alongside(ctx: ModeContext, *, snapshot_key: bool = True) -> PreviewEnd:
+    """Choose the preview and run it (see the module docstring)."""
+    return run_alongside(ctx, choose_preview(ctx), snapshot_key=snapshot_key)

@@ -11,20 +11,15 @@ then continues in a new segment). Events camera_lost / camera_recovered tell sub
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import cv2
-import numpy as np
-
 from camera_core.config.settings import Settings
-from camera_core.overlay import OverlayStyle, draw_info_lines, draw_recording_dot
+from camera_core.overlay import InfoOverlay, OverlayStyle
 from camera_core.pipeline.latest import LatestSlot
 from camera_core.pipeline.restart import Outage, RestartBackoff
 from camera_core.recording.recorder import Recorder
@@ -107,39 +102,6 @@ def _report_clash(camera_id: int, part: str, key: str) -> None:
         log.error("cam%d: the %s's status key %r clashes with one set before it; left out", camera_id, part, key)
 
 
-@dataclass(slots=True)
-class PreviewFrame:
-    """A processed preview image (BGR, preview size) with the overlays drawn."""
-
-    camera_id: int
-    image: np.ndarray
-    frame_number: int
-    sensor_timestamp_ns: int
-    recording: bool
-
-
-def scale_to(frame: Frame, size: tuple[int, int]) -> np.ndarray:
-    """The frame (or its lores stream) as a BGR image of `size`, resized plane by plane."""
-    pw, ph = size
-    image = frame.lores if frame.lores is not None else frame.image
-    if frame.pixel_format != "I420":
-        return cv2.resize(image, (pw, ph), interpolation=cv2.INTER_LINEAR)
-    h, w = image.shape[0] * 2 // 3, image.shape[1]
-    if (w, h) == (pw, ph):
-        return cv2.cvtColor(image, cv2.COLOR_YUV2BGR_I420)
-    flat = image.reshape(-1)
-    q = (h // 2) * (w // 2)
-    out = np.empty((ph * 3 // 2, pw), dtype=np.uint8)
-    out_flat = out.reshape(-1)
-    pq = (ph // 2) * (pw // 2)
-    cv2.resize(image[:h], (pw, ph), dst=out[:ph], interpolation=cv2.INTER_LINEAR)
-    for i in range(2):
-        src = flat[h * w + i * q : h * w + (i + 1) * q].reshape(h // 2, w // 2)
-        dst = out_flat[ph * pw + i * pq : ph * pw + (i + 1) * pq].reshape(ph // 2, pw // 2)
-        cv2.resize(src, (pw // 2, ph // 2), dst=dst, interpolation=cv2.INTER_LINEAR)
-    return cv2.cvtColor(out, cv2.COLOR_YUV2BGR_I420)
-
-
 class CameraPipeline:
     """Owns a source and its recorder; runs the two loops on the system's event loop."""
 
@@ -164,7 +126,6 @@ class CameraPipeline:
         self.preview_size = preview_size
         self.style = style
         self.latest: LatestSlot[Frame] = LatestSlot()
-        self.preview: LatestSlot[PreviewFrame] = LatestSlot()
         #: The newest frame holding its full main image: a snapshot waits here, so a newer frame
         #: without it (picamera2 copies the main image only when asked) cannot pass over it.
         self.full_frames: LatestSlot[Frame] = LatestSlot()
@@ -190,9 +151,7 @@ class CameraPipeline:
         self.restarts = 0
         self._last_frame_at = time.monotonic()
         self._stop_requested = threading.Event()
-        self._preview_users = 0
         self._capture_thread: threading.Thread | None = None
-        self._process_pool = ThreadPoolExecutor(1, thread_name_prefix=f"process-cam{self.camera_id}")
 
     # -- capture ---------------------------------------------------------------------------------
 
@@ -343,32 +302,18 @@ class CameraPipeline:
 
     # -- processor -------------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def preview_user(self) -> Iterator[LatestSlot[PreviewFrame]]:
-        """Register a preview consumer for the duration of the block; previews render only while
-        someone is watching."""
-        self._preview_users += 1
-        try:
-            yield self.preview
-        finally:
-            self._preview_users -= 1
-
-    def render_preview(self, frame: Frame, number: int) -> PreviewFrame:
-        image = scale_to(frame, self.preview_size)
+    def preview_overlay(self, frame: Frame) -> InfoOverlay:
+        """What a preview writes over `frame` (any thread; preview/ draws it): the camera, the
+        frame's wall-clock time, the rates and counts, and whether it records."""
         wall_ns = frame.wall_clock_ns or self.clock.to_wall_ns(frame.sensor_timestamp_ns)
         stamp = datetime.fromtimestamp(wall_ns / 1e9).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         recording = self.recorder.active
-        lines = [
+        lines = (
             f"cam{self.camera_id} {stamp}",
             f"FPS {self.collated_rate.fps:5.1f} / HW {self.hardware_rate.fps:5.1f}",
             f"Frames {self.collated} / {self.frames_captured}  drops {self.drops.total}",
-        ]
-        if recording:
-            lines.append("REC")
-        draw_info_lines(image, lines, self.style)
-        if recording:
-            draw_recording_dot(image, self.style)
-        return PreviewFrame(self.camera_id, image, number, frame.sensor_timestamp_ns, recording)
+        )
+        return InfoOverlay((*lines, "REC") if recording else lines, recording)
 
     def collate(self, last_version: int) -> tuple[int, Frame | None]:
         """Take the newest captured frame for one output tick, counting duplicates and skips."""
@@ -400,12 +345,6 @@ class CameraPipeline:
                 last_version = version
                 continue
             last_version = version
-            if self._preview_users > 0:
-                try:
-                    preview = await loop.run_in_executor(self._process_pool, self.render_preview, frame, version - 1)
-                    self.preview.put(preview)
-                except Exception:
-                    log.exception("cam%d: preview rendering failed", self.camera_id)
 
     # -- status and teardown ---------------------------------------------------------------------
 
@@ -451,13 +390,11 @@ class CameraPipeline:
         self._stop_requested.set()
 
     def shutdown_pools(self, timeout: float = 10.0) -> None:
-        """After request_stop and the source's stop: wait for the capture thread and the render pool."""
+        """After request_stop and the source's stop: wait for the capture thread."""
         thread = self._capture_thread
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
                 log.error("cam%d: the capture thread did not end within %.0f s", self.camera_id, timeout)
-        self._process_pool.shutdown(wait=True)
         self.latest.close()
         self.full_frames.close()
-        self.preview.close()
