@@ -166,16 +166,10 @@ def _dot(width: int, height: int, style: OverlayStyle) -> tuple[tuple[int, int],
     return (x1 - r, min(height - 2 * r, y1 + 2 * r)), r
 
 
-def draw_recording_dot(image: np.ndarray, style: OverlayStyle) -> None:
-    """A red dot at the top right of the preview while recording, just below where the burned-in
-    frame number sits, clear of the frame code along the bottom edge."""
-    h, w = image.shape[:2]
-    centre, r = _dot(w, h, style)
-    cv2.circle(image, centre, r, RED_BGR, -1, cv2.LINE_AA)
-
-
 def draw_recording_dot_i420(y: np.ndarray, u: np.ndarray, v: np.ndarray, style: OverlayStyle, full_range: bool) -> None:
-    """`draw_recording_dot` on I420 planes (the colour planes at half size)."""
+    """A red dot at the top right of the preview while recording, just below where the burned-in
+    frame number sits, clear of the frame code along the bottom edge; on I420 planes (the colour
+    planes at half size)."""
     (cx, cy), r = _dot(y.shape[1], y.shape[0], style)
     ly, cb, cr = ycbcr(RED_BGR, full_range)
     cv2.circle(y, (cx, cy), r, ly, -1, cv2.LINE_AA)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from camera_core.recording.h264 import H264Encoder, H264Params
-from camera_core.recording.remux import RemuxError, iter_mp4_pts_us, mp4_pts_us, remux_to_mp4, verify_mp4
+from camera_core.recording.remux import RemuxError, iter_mp4_pts_us, remux_to_mp4, verify_mp4
 
 FRAMES = 12
 
@@ -36,7 +36,6 @@ def test_remux_keeps_every_rows_pts_to_the_microsecond(h264: Path, tmp_path: Pat
     pts = jittered_pts(FRAMES)
     mp4 = tmp_path / "clip.mp4"
     assert remux_to_mp4(h264, pts, mp4) == FRAMES
-    assert mp4_pts_us(mp4) == pts
     assert list(iter_mp4_pts_us(mp4)) == pts
     assert not mp4.with_name(mp4.name + ".part").exists()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +37,6 @@ class StatusSnapshot:
         self._status: dict[str, Any] | None = None
         self._stale = False
         self._stale_after = 0
-        self.built_at = 0.0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -62,7 +60,7 @@ class StatusSnapshot:
         text = self._encode(status) if self._encode is not None else ""
         with self._lock:
             if ticket > self._stored_ticket:
-                self._stored_ticket, self._status, self.built_at = ticket, status, time.monotonic()
+                self._stored_ticket, self._status = ticket, status
                 self._json = text
                 if ticket > self._stale_after:
                     self._stale = False

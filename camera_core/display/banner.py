@@ -1,7 +1,7 @@
 """What the preview window draws over the camera's processed preview: a short-lived message line.
 
 Drawn on a copy of the preview image, never on a recorded frame, and kept clear of the frame code
-(bottom rows); the recording dot sits at the top right (overlay.draw_recording_dot)."""
+(bottom rows); the recording dot sits at the top right (overlay.draw_recording_dot_i420)."""
 
 from __future__ import annotations
 

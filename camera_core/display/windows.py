@@ -54,7 +54,6 @@ class PreviewWindows(Preview):
         self.cameras = cameras
         self.on_key = on_key
         self.title = title
-        self.closed_by_user = False
         self._close = threading.Event()
         self._message = ("", 0.0)
         self._lock = threading.Lock()
@@ -101,7 +100,6 @@ class PreviewWindows(Preview):
                 if key != -1 and self.on_key is not None and 0 < (key & 0xFF) < 128:
                     self.on_key(chr(key & 0xFF))
                 if any(_window_gone(w.name) for w in windows):
-                    self.closed_by_user = True
                     log.info("preview window closed")
                     return PreviewEnd.WINDOW_CLOSED
         finally:

@@ -79,7 +79,6 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGPWR")
     if hasattr(signal, name)
 )
-STOP_SIGNAL_NAMES = frozenset(s.name for s in STOP_SIGNALS)
 
 
 #: Set by the CLI, whose process ends right after the run: stop signals then stay ignored until it

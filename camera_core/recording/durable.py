@@ -17,10 +17,6 @@ class DurableFile:
         self._fd: int | None = os.open(path, flags, 0o644)
         self.size = 0
 
-    @property
-    def closed(self) -> bool:
-        return self._fd is None
-
     def write(self, data: bytes) -> None:
         """Append one whole record or, on failure, nothing (the partial write is cut off)."""
         if self._fd is None:

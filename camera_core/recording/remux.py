@@ -67,10 +67,6 @@ def iter_mp4_pts_us(path: Path) -> Iterator[int]:
                 yield (2 * p.pts * num + den) // (2 * den)
 
 
-def mp4_pts_us(path: Path) -> list[int]:
-    """Presentation times (µs) of every packet of an MP4's video stream, in file order."""
-    return list(iter_mp4_pts_us(path))
-
 
 def verify_mp4(path: Path, pts_us: Sequence[int]) -> None:
     """Raise RemuxError unless the MP4 holds exactly these frames at these times (±1 µs)."""

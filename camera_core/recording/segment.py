@@ -111,10 +111,6 @@ class SegmentWriter:
     def bytes_written(self) -> int:
         return self._video.size
 
-    @property
-    def last_sensor_ns(self) -> int | None:
-        return self.summary.last_sensor_timestamp_ns
-
     def write(self, frame: EncodedFrame) -> None:
         """Append one encoded frame and its timing row (frame_number = its position in the file)."""
         meta = frame.meta

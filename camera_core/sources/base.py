@@ -149,9 +149,6 @@ class EncoderHost(ABC):
     def add_request_hook(self, hook: RequestHook) -> None: ...
 
     @abstractmethod
-    def remove_request_hook(self, hook: RequestHook) -> None: ...
-
-    @abstractmethod
     def start_encoder(self, encoder: Any, output: Any) -> None:
         """Run `encoder` on the recording stream, its frames going to `output`."""
 

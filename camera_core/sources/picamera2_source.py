@@ -494,9 +494,6 @@ class Picamera2Source(LifecycleSource, EncoderHost):
     def add_request_hook(self, hook: RequestHook) -> None:
         self._hooks = [*self._hooks, hook]  # replaced, never changed in place: pre_callback reads it
 
-    def remove_request_hook(self, hook: RequestHook) -> None:
-        self._hooks = [h for h in self._hooks if h != hook]
-
     def start_encoder(self, encoder: Any, output: Any) -> None:
         if self.picam2 is None:
             raise RuntimeError(f"cam{self.camera_id} is not open")
