@@ -128,6 +128,7 @@ def test_pretrigger_starts_the_take_before_the_command(fake: ModuleType, tmp_pat
         results = system.stop_recording()
         folder = system.session.directory if system.session else tmp_path
     manifest = json.loads((folder / "manifest.json").read_text())
+    assert len(results) == 2  # both cameras
     for result, entry in zip(results, manifest["recordings"], strict=True):
         video = folder / result.video
         report = verify_recording(video, folder / str(result.timing_csv))

@@ -133,4 +133,4 @@ def test_headless_resumes_recording_when_space_comes_back(tmp_path: Path) -> Non
 @pytest.fixture(autouse=True)
 def _root_only() -> None:
     if subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() != "0":
-        pytest.skip("mounting a tmpfs needs root")
+        pytest.fail("these tests mount a tmpfs, which needs root: run them as root", pytrace=False)

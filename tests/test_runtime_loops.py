@@ -91,7 +91,9 @@ def test_slave_reports_a_camera_whose_loop_died(tmp_path: Path) -> None:
         cams = {c["camera_id"]: c for c in slave.request("get_status")["data"]["cameras"]}
         assert cams[1]["state"] == "failed" and cams[0]["state"] == "running"
         before = cams[0]["frames_recorded"]
+        deadline = time.monotonic() + 20
         while cams[0]["frames_recorded"] < before + 15:  # cam0 records on (each status waits on the slave)
+            assert time.monotonic() < deadline, f"cam0 stopped recording after cam1 failed: {cams[0]}"
             cams = {c["camera_id"]: c for c in slave.request("get_status", timeout=10)["data"]["cameras"]}
         assert slave.request("quit")["status"] == "shutdown"
         assert slave.close() == 0

@@ -82,8 +82,8 @@ def _seed_master_program() -> str:
     return shortened
 
 
-@pytest.mark.skipif(shutil.which("uv") is None, reason="the seed's program runs `uv run`, and uv is not on PATH")
 def test_seed_master_program_runs_unchanged(tmp_path: Path) -> None:
+    assert shutil.which("uv") is not None, "the seed's program runs `uv run`: put uv on PATH"
     program = _seed_master_program()
     assert '["uv", "run", "main_camera.py", "--mode", "slave"]' in program
     (tmp_path / "main_camera.py").symlink_to(ROOT / "main_camera.py")

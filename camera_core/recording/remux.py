@@ -67,7 +67,6 @@ def iter_mp4_pts_us(path: Path) -> Iterator[int]:
                 yield (2 * p.pts * num + den) // (2 * den)
 
 
-
 def verify_mp4(path: Path, pts_us: Sequence[int]) -> None:
     """Raise RemuxError unless the MP4 holds exactly these frames at these times (±1 µs)."""
     found = 0

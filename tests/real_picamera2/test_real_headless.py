@@ -70,6 +70,7 @@ def test_at_60_fps_the_rows_gaps_are_exactly_the_frames_libcamera_lost(tmp_path:
     manifest = manifest_of(session)
     logged = lost_frames_logged(session / "session.log")
     ids = {c["camera_id"]: c["location"] for c in manifest["cameras"]}
+    assert len(manifest["recordings"]) == 2  # one per camera
     for rec in manifest["recordings"]:
         assert rec["fps"] == 60.0
         checked = check_recording(session / rec["video"])

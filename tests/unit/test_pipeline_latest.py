@@ -20,7 +20,6 @@ def test_a_slow_consumer_gets_the_newest_and_can_count_what_it_skipped() -> None
     seen_version = 1  # the consumer last took version 1
     version, value = slot.wait_newer(seen_version, timeout=0)
     assert (version, value) == (5, 4)
-    assert version - seen_version - 1 == 3  # versions 2, 3, 4 were skipped
 
 
 def test_wait_newer_returns_at_once_when_something_newer_is_there() -> None:
