@@ -45,11 +45,12 @@ class HealthReading:
                 out[key] = list(out[key])
         return out
 
-    def problems(self, temp_limit_c: float) -> list[str]:
-        """What deserves a warning: throttling now, or a CPU at or above the limit."""
-        found = [f"{name} (vcgencmd get_throttled {self.throttled_raw})" for name in self.throttled_now or ()]
+    def problems(self, temp_limit_c: float) -> dict[str, str]:
+        """What deserves a warning, by a key that stays the same while the problem lasts (a throttle
+        flag, "cpu_temp"): throttling now, or a CPU at or above the limit."""
+        found = {name: f"{name} (vcgencmd get_throttled {self.throttled_raw})" for name in self.throttled_now or ()}
         if self.cpu_temp_c is not None and self.cpu_temp_c >= temp_limit_c:
-            found.append(f"CPU at {self.cpu_temp_c:.1f} °C (limit cpu_temp_warn_c {temp_limit_c:g} °C)")
+            found["cpu_temp"] = f"CPU at {self.cpu_temp_c:.1f} °C (limit cpu_temp_warn_c {temp_limit_c:g} °C)"
         return found
 
     def summary(self) -> str:
@@ -185,10 +186,10 @@ class HealthMonitor:
         reading = read_health(self.root, self.vcgencmd)
         self.latest = reading
         problems = reading.problems(self.temp_limit_c)
-        new = [p for p in problems if p not in self._problems]
+        new = [text for key, text in problems.items() if key not in self._problems]  # a hotter CPU is not new
         if new:
             log.warning("host health: %s (%s)", "; ".join(new), reading.summary())
-            self.publish("health_warning", problems=problems, health=reading.as_dict())
+            self.publish("health_warning", problems=list(problems.values()), health=reading.as_dict())
         elif self._problems and not problems:
             log.info("host health back to normal: %s", reading.summary())
         self._problems = frozenset(problems)

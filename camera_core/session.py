@@ -228,7 +228,11 @@ class Session:
         it, so the rest of the run's log and the manifest are written. True when it was missing."""
         if self.directory.is_dir():
             return False
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.directory.parent.is_dir():
+            # the output folder itself is gone (an unmounted disk?): never recreate it on another disk
+            log.error("the output folder %s is gone: the session's log and manifest stop here", self.directory.parent)
+            return False
+        self.directory.mkdir(exist_ok=True)
         old = self._handler
         if old is not None:
             root = logging.getLogger("camera_core")

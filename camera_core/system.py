@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import functools
 import logging
-import math
 import threading
 import time
 from collections.abc import Iterable
@@ -40,7 +39,7 @@ from camera_core.sources import create_sources
 from camera_core.sources.base import CameraSource
 from camera_core.sync.clocks import ClockMonitor
 from camera_core.sync.start import synced_start_ns
-from camera_core.timing import BootToWallClock
+from camera_core.timing import BootToWallClock, checked_start_time
 from camera_core.unfinished_sessions import find_unfinished_sessions
 from camera_core.util.files import free_bytes
 
@@ -58,28 +57,6 @@ def recording_stamp(directory: Path, basenames: Iterable[str]) -> str:
         n += 1
         candidate = f"{stamp}_{n}"
     return candidate
-
-
-#: How far a synchronized start (`at`) may lie from this host's clock, in seconds.
-START_AT_WINDOW_S = 86400.0
-
-
-def _checked_start_time(at: object) -> float:
-    """`at` as a float Unix time within START_AT_WINDOW_S of now, else InvalidArgumentError."""
-    if isinstance(at, bool) or not isinstance(at, int | float):
-        raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {str(at)[:40]}")
-    if isinstance(at, int) and abs(at) >= 2**1023:
-        raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got an integer of {at.bit_length()} bits")
-    if isinstance(at, float) and not math.isfinite(at):
-        raise InvalidArgumentError(f"'at' must be a Unix time in seconds, got {at}")
-    value = float(at)
-    offset = value - time.time()
-    if abs(offset) > START_AT_WINDOW_S:
-        raise InvalidArgumentError(
-            f"'at' {value:.6g} is {abs(offset) / 86400:.3g} days from this host's clock; "
-            f"allowed: a Unix time in seconds within {START_AT_WINDOW_S / 3600:g} hours of now"
-        )
-    return value
 
 
 def _start_error(exc: BaseException, settings: Settings) -> BaseException:
@@ -387,7 +364,10 @@ class CameraSystem:
                 raise AlreadyRecordingError(f"camera(s) {busy} already recording; stop_recording first")
             start_ns = None
             if at is not None:
-                start_ns = int(_checked_start_time(at) * 1e9)
+                try:
+                    start_ns = int(checked_start_time(at) * 1e9)
+                except ValueError as exc:
+                    raise InvalidArgumentError(str(exc)) from None
             start_ns = synced_start_ns((c.latest.get()[1] for c in cams), start_ns)
             pretrigger = self._pretrigger_for(pretrigger_seconds)
             directory = self.session.directory

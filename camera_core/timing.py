@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -87,3 +88,39 @@ class BootToWallClock:
 
     def to_wall_ns(self, boot_ns: int) -> int:
         return boot_ns + self.offset_ns
+
+
+#: How far a synchronized start (`at`) may lie from this host's clock, in seconds: a start is
+#: seconds ahead, not days; a time outside this window is a mistake, such as milliseconds sent for
+#: seconds.
+START_AT_WINDOW_S = 86400.0
+
+
+def is_finite_number(value: object) -> bool:
+    """A number that fits a float: not a boolean, not NaN or infinite, not an integer beyond float
+    range (math.isfinite raises OverflowError on those)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 2**1023
+    return math.isfinite(value)
+
+
+def checked_start_time(value: object, name: str = "at", shown: str | None = None) -> float:
+    """`value` as a Unix time in seconds within START_AT_WINDOW_S of this host's clock; ValueError
+    saying what is wrong and what is allowed otherwise. `shown`: how to print the value."""
+    if shown is None:
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+            shown = f"an integer of {value.bit_length()} bits"
+        else:
+            shown = repr(value)[:40]
+    if not is_finite_number(value) or value <= 0:  # type: ignore[operator]
+        raise ValueError(f"'{name}' must be a Unix time in seconds (a positive number), got {shown}")
+    offset = float(value) - time.time()  # type: ignore[arg-type]
+    if abs(offset) > START_AT_WINDOW_S:
+        when = "ahead of" if offset > 0 else "behind"
+        raise ValueError(
+            f"'{name}' {shown} is {abs(offset) / 86400:.3g} days {when} this host's clock; "
+            f"allowed: a Unix time in seconds within {START_AT_WINDOW_S / 3600:g} hours of now"
+        )
+    return float(value)  # type: ignore[arg-type]

@@ -47,10 +47,10 @@ def test_a_pi_like_host_is_read_in_full(tmp_path: Path) -> None:
     assert (reading.load_1m, reading.load_5m, reading.load_15m) == (0.52, 0.40, 0.31)
     assert reading.memory_total_mb == round(3884096 * 1024 / 1e6, 1)
     assert reading.memory_available_mb == round(2942208 * 1024 / 1e6, 1)
-    assert reading.problems(80.0) == [
-        "under_voltage (vcgencmd get_throttled 0x50005)",
-        "throttled (vcgencmd get_throttled 0x50005)",
-    ]
+    assert reading.problems(80.0) == {
+        "under_voltage": "under_voltage (vcgencmd get_throttled 0x50005)",
+        "throttled": "throttled (vcgencmd get_throttled 0x50005)",
+    }
 
 
 def test_a_host_without_sensors_gives_nulls(tmp_path: Path) -> None:
@@ -76,6 +76,8 @@ def test_monitor_warns_when_hot_and_logs_periodically(tmp_path: Path) -> None:
         (warning,) = events.wait_for("health_warning", timeout=10)
         assert warning.data["problems"] == ["CPU at 82.5 °C (limit cpu_temp_warn_c 75 °C)"]
         assert warning.data["health"]["cpu_temp_c"] == 82.5
+        (root / "sys/class/thermal/thermal_zone0/temp").write_text("83100\n")  # hotter: the same problem
+        lines.wait_for(lambda found: any("host health: cpu 83.1 °C" in m for m in found))
         (root / "sys/class/thermal/thermal_zone0/temp").write_text("60000\n")
         lines.wait_for(lambda found: any("back to normal" in m for m in found))
     finally:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import math
 import reprlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from camera_core.timing import checked_start_time, is_finite_number
 
 # Error codes (SPEC §6). Exceptions of camera_core carry theirs in `code`.
 INVALID_JSON = "INVALID_JSON"
@@ -23,9 +24,6 @@ INTERNAL_ERROR = "INTERNAL_ERROR"
 MAX_ID_LENGTH = 256
 #: Largest magnitude of a numeric id (a 64-bit integer's range; beyond it clients disagree).
 MAX_ID_NUMBER = 2**63
-#: How far `at` may lie from this host's clock, in seconds (a synchronized start is seconds ahead,
-#: not days: a time outside this window is a mistake, such as milliseconds sent for seconds).
-AT_WINDOW_S = 86400.0
 
 
 class ProtocolError(Exception):
@@ -146,27 +144,8 @@ def _boolean(name: str, value: Any) -> bool:
     return value
 
 
-def is_finite_number(value: Any) -> bool:
-    """A JSON number that fits a float: not a boolean, not NaN or infinite, not an integer beyond
-    float range (math.isfinite raises OverflowError on those)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    if isinstance(value, int):
-        return abs(value) < 2**1023
-    return math.isfinite(value)
-
-
 def _unix_time(name: str, value: Any) -> float:
-    if not is_finite_number(value) or value <= 0:
-        raise ValueError(f"'{name}' must be a Unix time in seconds (a positive number), got {_show(value)}")
-    offset = float(value) - time.time()
-    if abs(offset) > AT_WINDOW_S:
-        when = "ahead of" if offset > 0 else "behind"
-        raise ValueError(
-            f"'{name}' {_show(value)} is {abs(offset) / 86400:.3g} days {when} this host's clock; "
-            f"allowed: a Unix time in seconds within {AT_WINDOW_S / 3600:g} hours of now"
-        )
-    return float(value)
+    return checked_start_time(value, name, _show(value))
 
 
 def _seconds(name: str, value: Any) -> float:

@@ -53,6 +53,8 @@ def make_codec_context(p: H264Params) -> VideoCodecContext:
     # loses more than that of encoded frames (and their rows).
     ctx.thread_type = "FRAME" if frame_thread_delay_s(p) <= MAX_ENCODER_DELAY_S else "SLICE"
     ctx.thread_count = p.threads
+    if p.worker_nice > 0:  # opened now, so libx264's workers start niced (else PyAV opens it lazily)
+        open_with_niced_workers(ctx, p.worker_nice)
     return ctx
 
 
@@ -108,8 +110,6 @@ class H264Encoder:
     def __init__(self, params: H264Params) -> None:
         self.params = params
         self._ctx = make_codec_context(params)
-        if params.worker_nice > 0:
-            open_with_niced_workers(self._ctx, params.worker_nice)
         self._pts = 0
 
     def encode(self, image: np.ndarray, pixel_format: str) -> Iterator[bytes]:

@@ -9,7 +9,6 @@ Each file is followed by `.h264`/`.mp4` or `_frame_timing.csv`."""
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 from array import array
@@ -24,6 +23,7 @@ from camera_core.recording.timing_log import TIMING_CSV_SUFFIX, TimingLog, Timin
 from camera_core.timing import DropCounter
 from camera_core.util.files import sha256_file
 from camera_core.util.memory import release_free_memory
+from camera_core.util.timing_csv import read_int_column
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def finalize_segment(summary: SegmentSummary, convert_mp4: bool) -> SegmentResul
     errors: list[str] = []
     if convert_mp4 and summary.frames and not summary.aborted:
         try:
-            pts = summary.pts_us if summary.pts_us is not None else read_pts_us(files.csv_path)
+            pts = summary.pts_us if summary.pts_us is not None else read_int_column(files.csv_path, "pts_us")
             remux_to_mp4(files.h264_path, pts, files.mp4_path)
             files.h264_path.unlink()
             video, container = files.mp4_path, "mp4"
@@ -229,17 +229,6 @@ def finalize_segment(summary: SegmentSummary, convert_mp4: bool) -> SegmentResul
         errors=errors,
         burned_number_first=summary.burned_number_first,
     )
-
-
-def read_pts_us(csv_path: Path) -> array[int]:
-    """The pts_us column of a timing CSV, as a compact array."""
-    out = array("q")
-    with csv_path.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        column = next(reader).index("pts_us")
-        for row in reader:
-            out.append(int(row[column]))
-    return out
 
 
 def file_entry(path: Path) -> FileEntry:

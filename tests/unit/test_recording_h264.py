@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from camera_core.recording.h264 import H264Encoder, H264Params
+from camera_core.recording.encoders import PyAVStage
+from camera_core.recording.frames import FrameMeta
+from camera_core.recording.h264 import H264Params
+from camera_core.sources.frame import Frame
 
 
 def nice_of_threads() -> dict[int, int]:
@@ -27,13 +30,14 @@ def nice_of_threads() -> dict[int, int]:
 @pytest.mark.parametrize("nice", [10, 0])
 def test_only_the_encoders_own_threads_are_niced(nice: int) -> None:
     before = nice_of_threads()
-    encoder = H264Encoder(H264Params(320, 240, 30.0, threads=4, worker_nice=nice))
+    encoder = PyAVStage(H264Params(320, 240, 30.0, threads=4, worker_nice=nice))  # what recordings use
     packets = []
     for i in range(12):
         image = np.full((240 * 3 // 2, 320), i * 10, dtype=np.uint8)
-        packets += list(encoder.encode(image, "I420"))
+        frame = Frame(0, image, "I420", i * 33_333_333, 33_333.3)
+        packets += list(encoder.encode(frame, FrameMeta(i, frame.sensor_timestamp_ns, 33_333.3, 0, i)))
+    after = nice_of_threads()  # before the flush, which closes the codec and ends its threads
     packets += list(encoder.flush())
-    after = nice_of_threads()
     workers = {tid: n for tid, n in after.items() if tid not in before}
     assert len(packets) == 12
     mine = before[threading.get_native_id()]

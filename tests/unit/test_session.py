@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -120,3 +121,14 @@ def test_the_session_log_gets_camera_core_lines_without_terminal_colours(tmp_pat
     assert "WARNING camera_core.test: red alert" in text
     assert "\x1b" not in text
     assert strip_ansi("\x1b[1;32mok\x1b[0m") == "ok"
+
+
+def test_a_deleted_session_folder_is_made_again_but_never_a_vanished_output_folder(tmp_path: Path) -> None:
+    output = tmp_path / "disk"
+    output.mkdir()
+    session = Session.create(output, "session", {})
+    shutil.rmtree(session.directory)
+    assert session.restore_directory() and session.directory.is_dir()  # the folder alone was deleted
+    shutil.rmtree(output)  # the whole output folder went (an unmounted disk): not made again elsewhere
+    assert not session.restore_directory()
+    assert not output.exists()
