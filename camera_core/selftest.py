@@ -84,7 +84,8 @@ def run_self_test(system: CameraSystem, seconds: float | None = None) -> dict[st
     delete; never leaves the clip behind. Returns {"passed": bool, "cameras": [per-camera
     reports], ...} and publishes a `self_test` event."""
     seconds = system.settings.self_test_seconds if seconds is None else seconds
-    assert system.session is not None
+    if system.session is None:
+        raise RuntimeError("the camera system is not running; call start() first")
     folder = system.session.directory / f"self_test_{datetime.now().strftime('%Y%m%d_%H%M%S_%f')}"
     max_drops = system.settings.self_test_max_drops
     try:

@@ -21,7 +21,6 @@ class ServiceWatchdog:
     def __init__(self, system: CameraSystem, notifier: SystemdNotifier | None = None) -> None:
         self.system = system
         self.notifier = notifier or SystemdNotifier()
-        self.pets = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._stalled: str | None = None
@@ -61,8 +60,7 @@ class ServiceWatchdog:
         while not self._stop.wait(period):
             problem = self.frames_flow()
             if problem is None:
-                if self.notifier.notify("WATCHDOG=1"):
-                    self.pets += 1
+                self.notifier.notify("WATCHDOG=1")
                 if self._stalled is not None:
                     log.info("systemd watchdog petted again: frames flow")
             elif self._stalled is None:

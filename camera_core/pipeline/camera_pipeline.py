@@ -1,6 +1,7 @@
 """One camera's pipeline: the capture loop (source -> recorder -> latest frame) on a supervised
-thread of its own, and the processor loop (collation to the target fps, preview rendering with
-overlays for the latest-frame consumers) on the system's event loop. A loop that raises is never
+thread of its own, and the processor loop (collation to the target fps: the duplicates, skips and
+collated rate in the status; previews take the newest frame themselves, preview/feed.py) on the
+system's event loop. A loop that raises is never
 silent: its traceback is logged, the camera is marked failed and camera_failed is published.
 
 The capture loop also supervises the camera: the first `warmup_frames` after every (re)start are
@@ -340,11 +341,7 @@ class CameraPipeline:
                 next_tick = loop.time()
             elif delay > 0:
                 await asyncio.sleep(delay)
-            version, frame = self.collate(last_version)
-            if frame is None or version == last_version:
-                last_version = version
-                continue
-            last_version = version
+            last_version, _ = self.collate(last_version)
 
     # -- status and teardown ---------------------------------------------------------------------
 

@@ -98,7 +98,6 @@ class RecordingPipeline(Recorder):
         self.clock = clock
         self.width, self.height, self.fps = width, height, fps
         self.style = style
-        self.queue_frames = queue_frames
         self.block_when_full = block_when_full
         self.pretrigger_seconds = pretrigger_seconds
         self._holds_frame = holds_frame

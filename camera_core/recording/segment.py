@@ -28,7 +28,6 @@ from camera_core.util.timing_csv import read_int_column
 log = logging.getLogger(__name__)
 
 #: Why a segment began: the first of a take, the segment length reached, the camera restarted.
-SPLIT_REASONS = ("start", "time", "camera_restart")
 
 
 def segment_basename(basename: str, index: int, *, always_numbered: bool) -> str:

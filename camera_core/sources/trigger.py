@@ -15,8 +15,6 @@ from camera_core.errors import ConfigError
 
 #: The IMX296 driver's trigger-mode switch.
 IMX296_TRIGGER_PARAMETER = Path("/sys/module/imx296/parameters/trigger_mode")
-#: Exposure = low pulse width + this (Raspberry Pi's documentation of the GS camera).
-IMX296_EXPOSURE_EXTRA_US = 14.26
 
 
 def trigger_period_us(trigger_fps: float) -> float | None:
