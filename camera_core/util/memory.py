@@ -1,8 +1,7 @@
 """Keeps the C heap from holding on to freed encoders (glibc).
 
-Every segment starts a fresh encoder (tens of MB of buffers at full size); glibc keeps such freed
-blocks in its per-thread arenas, so the RSS would creep up for many minutes before it levels off.
-`release_free_memory` trims every arena after a segment closes. Frames of the sim and
+Large freed blocks (an encoder's buffers, tens of MB at full size) stay in glibc's per-thread
+arenas, so the RSS would creep up for many minutes before it levels off. `release_free_memory` trims every arena after a segment closes. Frames of the sim and
 picamera2 sources come from buffer pools (sources/pool.py), not from per-frame allocations. A no-op where the C library is not
 glibc."""
 
