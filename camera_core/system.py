@@ -140,6 +140,8 @@ class CameraSystem:
         self._control = threading.RLock()
         self._started = False
         self._closed = False
+        #: Set when stop() is called, before it waits for the control lock: ends a clip early.
+        self._stop_requested = threading.Event()
         self._started_at = 0.0
         self.recordings: list[RecordingResult] = []
         #: Sessions in output_dir that did not finish cleanly (see the `recover` tool).
@@ -287,6 +289,7 @@ class CameraSystem:
 
     def stop(self) -> None:
         """Stop recording (finalizing every file), stop the loops and cameras, close the session."""
+        self._stop_requested.set()  # a clip being recorded (record_clip) ends now instead of holding the lock
         with self._control:
             if self._closed or not self._started:
                 return
@@ -511,7 +514,7 @@ class CameraSystem:
                     )
                     cam.recorder.start(target)
                     started.append(cam)
-                threading.Event().wait(seconds)  # the clip's length
+                self._stop_requested.wait(seconds)  # the clip's length, cut short by stop()
             finally:
                 results = [ClipResult(cam, cam.recorder.stop(), lost_before[cam.camera_id]) for cam in started]
             return results

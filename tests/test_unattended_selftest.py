@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -107,3 +109,21 @@ def test_self_test_fails_a_camera_dropping_more_than_allowed(small_settings: Cal
     with CameraSystem(settings.replace(self_test_max_drops=1000)) as system:
         (lenient,) = run_self_test(system, 0.5)["cameras"]
     assert lenient["drops"] > 0 and lenient["passed"], lenient["problems"]
+
+
+def test_stopping_the_system_cuts_a_long_self_test_short(small_settings: Callable[..., Settings]) -> None:
+    system = CameraSystem(small_settings(resolution_preset=7, sim_cameras=1, sim_realtime=True))
+    system.start()
+    reports: list[dict[str, object]] = []
+    tester = threading.Thread(target=lambda: reports.append(run_self_test(system, 600)), daemon=True)
+    tester.start()
+    deadline = time.monotonic() + 20
+    while not system.is_recording:  # the clip has begun
+        assert time.monotonic() < deadline and tester.is_alive(), "the self-test clip never started"
+        threading.Event().wait(0.01)
+    system.stop()  # a SIGTERM during the self-test comes here: it must not wait out the 600 s
+    tester.join(30)
+    assert not tester.is_alive()
+    assert system.session is not None
+    assert not list(system.session.directory.glob("self_test_*"))  # the clip is deleted all the same
+    assert json.loads((system.session.directory / "manifest.json").read_text())["complete"] is True
