@@ -11,10 +11,11 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from camera_core.events import HealthWarning, Publish
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class HealthMonitor:
 
     def __init__(
         self,
-        publish: Callable[..., object],
+        publish: Publish,
         *,
         temp_limit_c: float,
         log_s: float = 60.0,
@@ -189,7 +190,7 @@ class HealthMonitor:
         new = [text for key, text in problems.items() if key not in self._problems]  # a hotter CPU is not new
         if new:
             log.warning("host health: %s (%s)", "; ".join(new), reading.summary())
-            self.publish("health_warning", problems=list(problems.values()), health=reading.as_dict())
+            self.publish(HealthWarning(list(problems.values()), reading.as_dict()))
         elif self._problems and not problems:
             log.info("host health back to normal: %s", reading.summary())
         self._problems = frozenset(problems)

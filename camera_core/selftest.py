@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from camera_core.errors import AlreadyRecordingError, CameraCoreError
+from camera_core.events import SelfTest
 from camera_core.recording.recorder import RecordingResult
 from camera_core.verify import verify_recording
 
@@ -108,5 +109,5 @@ def run_self_test(system: CameraSystem, seconds: float | None = None) -> dict[st
             (": " + "; ".join(r["problems"])) if r["problems"] else "",
         )
     summary = {"passed": passed, "seconds": seconds, "time_unix": time.time(), "cameras": reports}
-    system.events.publish("self_test", passed=passed, cameras=[(r["camera_id"], r["passed"]) for r in reports])
+    system.events.publish(SelfTest(passed, [(r["camera_id"], r["passed"]) for r in reports]))
     return summary

@@ -28,7 +28,7 @@ from camera_core.errors import (
     NotRecordingError,
     OutputDirError,
 )
-from camera_core.events import EventBus
+from camera_core.events import DiskLow, EventBus, RecordingError, RecordingStopped
 from camera_core.health import HealthMonitor
 from camera_core.pipeline.camera_pipeline import CameraPipeline, CameraStatus, PipelineSettings
 from camera_core.recording.factory import create_recorder, overlay_style
@@ -255,6 +255,7 @@ class CameraSystem:
             recorder = create_recorder(source, self.settings, self.clock)
             cam = CameraPipeline(source, recorder, self.clock, pipeline, style=style, publish=self.events.publish)
             recorder.set_listener(functools.partial(self._on_recording_halted, cam))
+            recorder.set_publisher(self.events.publish)
             recorder.prepare()
             self.cameras.append(cam)
             info = source.info
@@ -446,9 +447,7 @@ class CameraSystem:
         files (and, when the disk is low or full, every camera's) on a thread of its own."""
         if reason in ("disk_low", "disk_full"):
             directory = self.session.directory if self.session else Path(self.settings.output_dir)
-            self.events.publish(
-                "disk_low", camera_id=cam.camera_id, reason=reason, detail=detail, free_disk_bytes=free_bytes(directory)
-            )
+            self.events.publish(DiskLow(cam.camera_id, reason, detail, free_bytes(directory)))
         else:
             if reason == "output_missing" and self.session is not None and self.session.restore_directory():
                 log.error(
@@ -456,7 +455,7 @@ class CameraSystem:
                     "the files recorded in it before are lost",
                     self.session.directory,
                 )
-            self.events.publish("recording_error", camera_id=cam.camera_id, reason=reason, detail=detail)
+            self.events.publish(RecordingError(cam.camera_id, reason, detail))
         threading.Thread(
             target=self._stop_after_halt, args=(cam, reason, detail), name="recording-auto-stop", daemon=True
         ).start()
@@ -471,26 +470,18 @@ class CameraSystem:
                 directory = self.session.directory if self.session else Path(self.settings.output_dir)
                 for other in [c for c in cams if c is not cam and not c.recorder.stats().get("recording_halted")]:
                     self.events.publish(
-                        "disk_low",
-                        camera_id=other.camera_id,
-                        reason=reason,
-                        detail=f"cam{cam.camera_id}: {detail}",
-                        free_disk_bytes=free_bytes(directory),
+                        DiskLow(other.camera_id, reason, f"cam{cam.camera_id}: {detail}", free_bytes(directory))
                     )
             results = self._finalize_all(cams, reason)
             if not results:
                 return
             self.last_stop = {"reason": reason, "detail": detail, "time_unix": time.time()}
             log.error("recording stopped (%s): %s", reason, detail)
-            self.events.publish(
-                "recording_stopped",
-                reason=reason,
-                detail=detail,
-                recordings=[
-                    {"camera_id": r.camera_id, "video": r.video, "frames": r.frames, "files": len(r.segments)}
-                    for r in results
-                ],
-            )
+            recordings = [
+                {"camera_id": r.camera_id, "video": r.video, "frames": r.frames, "files": len(r.segments)}
+                for r in results
+            ]
+            self.events.publish(RecordingStopped(reason, detail, recordings))
 
     def record_clip(self, folder: Path, seconds: float, label: str) -> list[ClipResult]:
         """Record `seconds` on every camera at once into `folder` (files `<camera>_<label>...`),

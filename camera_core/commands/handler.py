@@ -37,7 +37,6 @@ from camera_core.commands.protocol import (
     status_message,
 )
 from camera_core.commands.status_snapshot import StatusSnapshot
-from camera_core.commands.watcher import StatusWatcher
 from camera_core.commands.writer import ProtocolWriter, Reply
 from camera_core.config.settings import Settings
 from camera_core.errors import CameraCoreError
@@ -74,7 +73,6 @@ class CommandHandler:
         self.system = system
         self.writer = writer
         self.previews = PreviewStreams(writer, fps=settings.preview_stream_fps, quality=settings.preview_jpeg_quality)
-        self.watcher = StatusWatcher(system)
         self._control = ControlThread("command")
         self.snapshot = StatusSnapshot(self.system.status, encode=encode_json).start()
         # before any event reaches the master, so a get_status after an event shows its cause
@@ -213,9 +211,7 @@ class CommandHandler:
         self._event_names = frozenset(events) if events else None
         if enabled and self._unsubscribe is None:
             self._unsubscribe = self.system.events.subscribe(self._forward)
-            self.watcher.start()
         elif not enabled and self._unsubscribe is not None:
-            self.watcher.stop()
             self._unsubscribe()
             self._unsubscribe = None
 
@@ -223,4 +219,4 @@ class CommandHandler:
         """Event bus callback (publisher's thread): queue the event line; never blocks."""
         names = self._event_names
         if names is None or event.name in names:
-            self.writer.put_event(event_message(event.name, dict(event.data), event.time_unix))
+            self.writer.put_event(event_message(event.name, event.as_dict(), event.time_unix))

@@ -15,11 +15,19 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from camera_core.config.settings import Settings
+from camera_core.events import (
+    CameraError,
+    CameraFailed,
+    CameraLost,
+    CameraRecovered,
+    Event,
+    FramesDropped,
+    Publish,
+)
 from camera_core.overlay import InfoOverlay, OverlayStyle
 from camera_core.pipeline.latest import LatestSlot
 from camera_core.pipeline.restart import Outage, RestartBackoff
@@ -114,7 +122,7 @@ class CameraPipeline:
         settings: PipelineSettings,
         *,
         style: OverlayStyle,
-        publish: Callable[..., object] | None = None,
+        publish: Publish | None = None,
     ) -> None:
         target_fps, preview_size = settings.target_fps, settings.preview_size
         warmup_frames, timeout_s = settings.warmup_frames, settings.timeout_s
@@ -168,7 +176,9 @@ class CameraPipeline:
             self.warmup_skipped += 1
             return None
         self.frames_captured += 1
-        self.drops.observe(frame.sensor_timestamp_ns, frame.frame_duration_us * 1000.0)
+        dropped = self.drops.observe(frame.sensor_timestamp_ns, frame.frame_duration_us * 1000.0)
+        if dropped:
+            self._emit(FramesDropped(self.camera_id, dropped, self.drops.total))  # one event per gap
         self.hardware_rate.add(frame.sensor_timestamp_ns)
         self.recorder.submit(frame)
         self.latest.put(frame)
@@ -243,13 +253,19 @@ class CameraPipeline:
         status, publish camera_failed. The other cameras carry on."""
         why = f"{which} loop died: {type(error).__name__}: {error}" if error else f"{which} loop {ended}"
         self.failure = why
-        self.last_error = why
         log.error("cam%d: %s; this camera is failed (the other cameras carry on)", self.camera_id, why, exc_info=error)
-        self._emit("camera_failed", reason=why)
+        self._set_error(why)
+        self._emit(CameraFailed(self.camera_id, why))
 
-    def _emit(self, name: str, **data: object) -> None:
+    def _set_error(self, message: str) -> None:
+        """Set `last_error` (get_status) and publish camera_error when it changed."""
+        if message != self.last_error:
+            self.last_error = message
+            self._emit(CameraError(self.camera_id, message))
+
+    def _emit(self, event: Event) -> None:
         if self._publish is not None:
-            self._publish(name, camera_id=self.camera_id, **data)
+            self._publish(event)
 
     def _recover(self, why: str) -> None:
         """Capture thread: the camera is lost; close its current file, restart it with backoff until
@@ -258,10 +274,10 @@ class CameraPipeline:
         outage = Outage(self._last_frame_at)  # downtime runs from the last frame, not from now
         self.state = "lost"
         self.lost_count += 1
-        self.last_error = why
+        self._set_error(why)
         log.error("cam%d: camera lost: %s; restarting it (the other cameras carry on)", self.camera_id, why)
         self.recorder.end_segment("camera_restart")
-        self._emit("camera_lost", reason=why)
+        self._emit(CameraLost(self.camera_id, why))
         attempt = 0
         while not stop.is_set():
             attempt += 1
@@ -281,10 +297,10 @@ class CameraPipeline:
                     attempt,
                     downtime,
                 )
-                self._emit("camera_recovered", attempts=attempt, downtime_s=round(downtime, 3))
+                self._emit(CameraRecovered(self.camera_id, attempt, round(downtime, 3)))
                 return
             delay = self.backoff.next_delay()
-            self.last_error = f"restart attempt {attempt} failed: {problem}"
+            self._set_error(f"restart attempt {attempt} failed: {problem}")
             log.error("cam%d: restart attempt %d failed (%s); next in %.1f s", self.camera_id, attempt, problem, delay)
             stop.wait(delay)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from camera_core.events import Event, FramesNotRecorded, Publish
 from camera_core.overlay import OverlayStyle, burn_frame_number
 from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, FrameMeta
@@ -116,6 +117,8 @@ class RecordingPipeline(Recorder):
         self._stage_running = False
         self._thread: threading.Thread | None = None
         self._listener: RecorderListener | None = None
+        self._publish: Publish | None = None
+        self._unsent: list[Event] = []  # made under the lock, published after it (`_send`)
         self.overflows = 0  # frames not recorded for want of room, since the pipeline was made
         stage.attach(self)
 
@@ -131,6 +134,9 @@ class RecordingPipeline(Recorder):
 
     def set_listener(self, listener: RecorderListener | None) -> None:
         self._listener = listener
+
+    def set_publisher(self, publish: Publish | None) -> None:
+        self._publish = publish
 
     def prepare(self) -> None:
         """With a pre-trigger buffer the encoder runs from now on, filling it."""
@@ -166,6 +172,7 @@ class RecordingPipeline(Recorder):
             )
         take = Take(self.camera_id, target, result, self.fps)  # creates the first files
         take.listener = self._listener
+        take.publish = self._publish
         take.running_numbers = self._buffer is not None
         with self._lock:
             self._ensure_thread()
@@ -190,6 +197,11 @@ class RecordingPipeline(Recorder):
 
     def submit(self, frame: Frame) -> None:
         """Capture thread: a frame for a feeding encoder (PyAV)."""
+        self._submit(frame)
+        if self._unsent:
+            self._send()
+
+    def _submit(self, frame: Frame) -> None:
         if not self.stage.feeds_frames or not self._armed:
             return
         if self._take is None and self._buffer is None:
@@ -212,6 +224,11 @@ class RecordingPipeline(Recorder):
 
     def on_request(self, request: CameraRequest) -> None:
         """The camera's own thread (picamera2 pre_callback): admit a frame its encoder will encode."""
+        self._on_request(request)
+        if self._unsent:
+            self._send()
+
+    def _on_request(self, request: CameraRequest) -> None:
         if not self._armed or (self._take is None and self._buffer is None):
             return
         got = self._slots.try_acquire()
@@ -253,8 +270,11 @@ class RecordingPipeline(Recorder):
             self._take = None
             self._closing = take
             take.stopping = True
+            self._report_overflows(take)
             if self.stage.feeds_frames:
                 self._queue.put(_TakeEnd(take))  # under the lock: after the last frame admitted
+        if self._unsent:
+            self._send()
 
     def stop(self) -> RecordingResult:
         self.request_stop()
@@ -347,6 +367,9 @@ class RecordingPipeline(Recorder):
             self.overflows += 1
             if take is not None:
                 take.overflows += 1
+                take.overflow_run += 1
+                if take.overflow_run == 1:
+                    self._unsent.append(FramesNotRecorded(self.camera_id, 1, take.overflows))
             if self.overflows == 1 or self.overflows % 100 == 0:
                 log.warning("cam%d: encoder queue full, %d frames not recorded", self.camera_id, self.overflows)
             return None
@@ -374,8 +397,26 @@ class RecordingPipeline(Recorder):
                 number = take.segment_number
             take.segment_number += 1
             take.admitted += 1
+            if take.overflow_run:
+                self._report_overflows(take)
         self._count += 1
         return FrameMeta(number, sensor_ns, duration_us, wall_ns, sequence, take, split, extra)
+
+    def _report_overflows(self, take: Take) -> None:
+        """Under the lock: a run of frames without room has ended (a frame was admitted, or the
+        take stops); report the rest of it (its first frame was reported when it happened)."""
+        rest, take.overflow_run = take.overflow_run - 1, 0
+        if rest > 0:
+            self._unsent.append(FramesNotRecorded(self.camera_id, rest, take.overflows))
+
+    def _send(self) -> None:
+        """Publish the events made under the lock (never under it: a subscriber may call back in)."""
+        with self._lock:
+            events, self._unsent = self._unsent, []
+        publish = self._publish
+        if publish is not None:
+            for event in events:
+                publish(event)
 
     def _release(self, slots: int) -> None:
         self._slots.release(slots)

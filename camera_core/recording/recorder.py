@@ -6,6 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from camera_core.events import Publish
 from camera_core.recording.results import RecordingResult
 from camera_core.recording.take import RecordingTarget
 from camera_core.sources.frame import Frame
@@ -50,6 +51,10 @@ class Recorder(ABC):
     def set_listener(self, listener: RecorderListener | None) -> None:  # noqa: B027 (optional hook)
         """`listener(reason, detail)` is called (from the recorder's thread) when the recorder stops
         itself: disk_low, disk_full, output_missing or error. The caller should then call stop()."""
+
+    def set_publisher(self, publish: Publish | None) -> None:  # noqa: B027 (optional hook)
+        """`publish(event)` is called with the recorder's events (recording_first_frame,
+        frames_not_recorded) at once, from the thread where they happen."""
 
 
 __all__ = ["Recorder", "RecorderListener", "RecordingResult", "RecordingTarget"]

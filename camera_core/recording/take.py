@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from camera_core.events import Publish, RecordingFirstFrame
 from camera_core.recording.frames import EncodedFrame
 from camera_core.recording.results import RecordingResult, SegmentResult
 from camera_core.recording.segment import (
@@ -75,6 +76,7 @@ class Take:
         # -- admission side (pipeline lock) --
         self.admitted = 0
         self.overflows = 0
+        self.overflow_run = 0  # frames in the current run without room; the first is reported
         self.segment_number = 0  # the next number in the current segment
         self.segment_first_ns: int | None = None
         # -- writing side (recording thread) --
@@ -103,6 +105,8 @@ class Take:
         self.halt_detail = ""
         self._halt_lock = threading.Lock()
         self.listener: HaltListener | None = None
+        #: Where the take's events go (recording_first_frame, published right after writing it).
+        self.publish: Publish | None = None
         #: Set when the take was told to stop (its last frames may still be on their way).
         self.stopping = False
         self.ended = threading.Event()
@@ -153,6 +157,8 @@ class Take:
             current.write(frame)
             self.written += 1
             self.pretrigger_frames += pretrigger
+            if not pretrigger and self.written == self.pretrigger_frames + 1 and self.publish is not None:
+                self.publish(RecordingFirstFrame(self.camera_id, self.written))
             self._written_bytes += current.bytes_written - before
             current.sync_if_due()
             self._check_space()

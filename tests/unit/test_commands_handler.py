@@ -19,7 +19,7 @@ from camera_core.commands import handler as handler_module
 from camera_core.commands.handler import HandlerSettings
 from camera_core.config.settings import Settings
 from camera_core.errors import AlreadyRecordingError, CameraNotFoundError, NotRecordingError
-from camera_core.events import EventBus
+from camera_core.events import CameraLost, DiskLow, EventBus
 from camera_core.modes.runner import StopRequest
 from camera_core.modes.slave import SlaveChannel
 from camera_core.pipeline.camera_pipeline import CameraStatus
@@ -218,8 +218,8 @@ def test_a_subscription_forwards_only_the_named_events(system: FakeSystem) -> No
 
     def subscribe_and_publish(callback: Any) -> Any:
         unsubscribe = original(callback)
-        system.events.publish("camera_lost", camera_id=1)
-        system.events.publish("disk_low", free_mb=10)
+        system.events.publish(CameraLost(1, "no frame for 2.0 s"))
+        system.events.publish(DiskLow(1, "disk_low", "only 10 MB free", 10_000_000))
         subscribed.set()
         return unsubscribe
 
@@ -229,7 +229,7 @@ def test_a_subscription_forwards_only_the_named_events(system: FakeSystem) -> No
     (reply,) = replies(messages)
     assert reply["data"] == {"enabled": True, "events": ["camera_lost"]}
     events = [m for m in messages if m["type"] == "event"]
-    assert [(e["event"], e["data"]) for e in events] == [("camera_lost", {"camera_id": 1})]
+    assert [(e["event"], e["data"]) for e in events] == [("camera_lost", {"camera_id": 1, "reason": "no frame for 2.0 s"})]
 
 
 def test_quit_is_answered_and_ends_the_channel_before_later_lines(system: FakeSystem) -> None:
