@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from camera_core.events import Event, RecordingFirstFrame
 from camera_core.recording import segment as segment_module
 from camera_core.recording.frames import EncodedFrame, FrameMeta
 from camera_core.recording.results import RecordingResult
@@ -146,3 +147,27 @@ def test_a_full_disk_keeps_every_whole_frame_and_takes_no_more(tmp_path: Path, m
     assert (tmp_path / "cam0_take.h264").read_bytes() == b"<0>"
     assert result.frames == 1
     assert "OSError: [Errno 28] No space left on device" in result.errors
+
+
+def test_the_take_announces_its_first_frame_once_right_after_writing_it(tmp_path: Path) -> None:
+    take = new_take(tmp_path)
+    seen: list[tuple[Event, int]] = []
+    take.publish = lambda event: seen.append((event, take.written))
+    take.write(frame(0))  # not a keyframe: left out, nothing written yet
+    assert seen == []
+    take.write(frame(0, keyframe=True, sequence=1))
+    assert [(e, written) for e, written in seen] == [(RecordingFirstFrame(0, 1, time_unix=seen[0][0].time_unix), 1)]
+    take.write(frame(1, sequence=2))
+    end(take)
+    assert len(seen) == 1
+
+
+def test_with_pre_trigger_frames_the_first_frame_of_the_take_itself_is_announced(tmp_path: Path) -> None:
+    take = new_take(tmp_path)
+    seen: list[Event] = []
+    take.publish = seen.append
+    take.begin([frame(0, keyframe=True), frame(1)], start_ns=T0 + 2 * PERIOD_NS)
+    assert seen == []  # the pre-trigger frames are not the recording's start
+    take.write(frame(2))
+    assert [(e.name, e.data) for e in seen] == [("recording_first_frame", {"camera_id": 0, "frames_recorded": 3})]
+    end(take)
