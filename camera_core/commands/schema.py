@@ -341,22 +341,30 @@ EVENTS: dict[str, dict[str, Any]] = {
         "frames_dropped",
         {**_CAM, "dropped": {"type": "integer", "minimum": 1}, "total": {"type": "integer"}},
         ["camera_id", "dropped", "total"],
-        "Sensor frames missed (timestamp gaps) since the last report.",
+        "Sensor frames missed: one event per timestamp gap, sent by the capture thread when the frame "
+        "after the gap arrives (`dropped`: in this gap; `total`: since the camera opened).",
     ),
     "frames_not_recorded": _event(
         "frames_not_recorded",
         {**_CAM, "count": {"type": "integer", "minimum": 1}, "total": {"type": "integer"}},
         ["camera_id", "count", "total"],
-        "Frames the encoder queue could not take while recording.",
+        "Frames of a recording the encoder queue had no room for: sent at the first frame of a run "
+        "(`count` 1) and, when the run went on, once more as it ends (the next frame taken, or the "
+        "recording stopping) with the rest of it; `total`: in this recording.",
     ),
     "camera_error": _event(
-        "camera_error", {**_CAM, "message": {"type": "string"}}, ["camera_id", "message"], "A camera's capture failed."
+        "camera_error",
+        {**_CAM, "message": {"type": "string"}},
+        ["camera_id", "message"],
+        "A camera's capture failed: sent whenever its `last_error` (get_status) changes.",
     ),
     "recording_first_frame": _event(
         "recording_first_frame",
         {**_CAM, "frames_recorded": {"type": "integer", "minimum": 1}},
         ["camera_id", "frames_recorded"],
-        "A recording has written its first frame(s) (after `at`, when given).",
+        "A recording has written its first frame (after `at`, when given), sent by the recording "
+        "thread right after writing it; `frames_recorded` counts the frames in its files (pre-trigger "
+        "frames too).",
     ),
     "camera_failed": _event(
         "camera_failed",

@@ -229,7 +229,9 @@ def test_a_subscription_forwards_only_the_named_events(system: FakeSystem) -> No
     (reply,) = replies(messages)
     assert reply["data"] == {"enabled": True, "events": ["camera_lost"]}
     events = [m for m in messages if m["type"] == "event"]
-    assert [(e["event"], e["data"]) for e in events] == [("camera_lost", {"camera_id": 1, "reason": "no frame for 2.0 s"})]
+    assert [(e["event"], e["data"]) for e in events] == [
+        ("camera_lost", {"camera_id": 1, "reason": "no frame for 2.0 s"})
+    ]
 
 
 def test_quit_is_answered_and_ends_the_channel_before_later_lines(system: FakeSystem) -> None:
