@@ -24,6 +24,8 @@ class Event:
     """The base of every event: its `name` (a class constant) and when it was published."""
 
     name: ClassVar[str] = ""
+    #: How the bus logs it (session.log).
+    log_level: ClassVar[int] = logging.INFO
     time_unix: float = field(default_factory=time.time, kw_only=True)
 
     def as_dict(self) -> dict[str, Any]:
@@ -45,6 +47,7 @@ class FramesDropped(Event):
     the frame after the gap arrives (`dropped` in this gap, `total` since the camera opened)."""
 
     name: ClassVar[str] = "frames_dropped"
+    log_level: ClassVar[int] = logging.DEBUG  # every gap has its timing row already; a lossy camera has many
     camera_id: int
     dropped: int
     total: int
@@ -191,7 +194,8 @@ class EventBus:
         """Hand `event` to every subscriber, on this thread; a subscriber that raises is logged."""
         if not isinstance(event, Event) or not event.name:
             raise TypeError(f"publish takes an event of camera_core.events, not {event!r}")
-        log.info("event %s %s", event.name, event.as_dict())
+        if log.isEnabledFor(event.log_level):
+            log.log(event.log_level, "event %s %s", event.name, event.as_dict())
         with self._lock:
             subscribers = list(self._subscribers)
         for callback in subscribers:
