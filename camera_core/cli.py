@@ -17,13 +17,13 @@ from camera_core.util.cli_tool import run_tool
 #: tool name -> "module:function" taking argv and returning an exit code
 TOOLS: dict[str, str] = {
     "convert": "camera_core.recording.convert:main",
-    "verify": "camera_core.verify:main",
+    "verify": "camera_core.tools.verify:main",
     "rig": "camera_core.client.rig_cli:main",
-    "report": "camera_core.report.cli:main",
-    "recover": "camera_core.recovery.tool:main",
-    "synccheck": "camera_core.sync.synccheck:main",
-    "align": "camera_core.sync.align:main",
-    "blink": "camera_core.sync.blink:main",
+    "report": "camera_core.tools.report.cli:main",
+    "recover": "camera_core.tools.recovery.tool:main",
+    "synccheck": "camera_core.tools.synccheck:main",
+    "align": "camera_core.tools.align:main",
+    "blink": "camera_core.tools.blink:main",
     "self-test": "camera_core.modes.selftest:main",
 }
 

@@ -62,19 +62,10 @@ LAYERS: list[tuple[str, list[str]]] = [
         ],
     ),
     ("sources", ["camera_core.sources"]),
-    ("recording", ["camera_core.recording", "camera_core.snapshot"]),
+    ("recording", ["camera_core.recording"]),
     ("pipeline", ["camera_core.pipeline", "camera_core.preview"]),
     ("system", ["camera_core.system"]),
-    (
-        "tools",
-        [
-            "camera_core.selftest",
-            "camera_core.verify",
-            "camera_core.report",
-            "camera_core.recovery",
-            "camera_core.sync",
-        ],
-    ),
+    ("tools", ["camera_core.tools"]),
     ("interfaces", ["camera_core.commands", "camera_core.display"]),
     ("modes", ["camera_core.modes", "camera_core.cli", "camera_core.__main__", "camera_core"]),
 ]

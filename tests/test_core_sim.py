@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from camera_core.recording.h264 import H264Encoder, H264Params
+from camera_core.recording.libx264 import H264Encoder, H264Params
 from camera_core.sources.framecode import cell_size, draw_code, read_code
 from camera_core.sources.sim import SimParams, SimSource, boottime_ns
 from camera_core.timing import drops_between

@@ -27,7 +27,7 @@ from camera_core.sources.opencv_source import (
 )
 from camera_core.sources.sim import boottime_ns
 from camera_core.system import CameraSystem
-from camera_core.verify import decode_frames, verify_recording
+from camera_core.tools.verify import decode_frames, verify_recording
 
 FPS = 25
 PERIOD_NS = 1_000_000_000 // FPS

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import simplejpeg
 
-from camera_core.snapshot import encode_jpeg
+from camera_core.recording.snapshot import encode_jpeg
 from camera_core.sources.frame import VIDEO_BT601, YuvEncoding
 
 #: (Kr, Kb) per matrix, as the standards define them.

@@ -9,7 +9,7 @@ from typing import Any
 
 from camera_core.config.settings import Settings
 from camera_core.modes.runner import ModeContext, run_mode
-from camera_core.selftest import run_self_test
+from camera_core.tools.self_test import run_self_test
 from camera_core.util.cli_tool import silence_stdout
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, EncodedFrameSink, FrameMeta
-from camera_core.recording.h264 import MAX_ENCODER_DELAY_S, H264Params, frame_thread_delay_s
+from camera_core.recording.libx264 import MAX_ENCODER_DELAY_S, H264Params, frame_thread_delay_s
 from camera_core.sources.base import CameraRequest, EncoderHost
 from camera_core.sources.picamera2_source import request_metadata
 
