@@ -159,6 +159,8 @@ class Picamera2Stage(EncoderStage):
         encoder = self._make_encoder()
         output = sink_output_class(self.host.output_class())(self._on_encoded)
         with self._pending_lock:
+            # empty already: stop() hands back every pending frame's slot, and the pipeline admits
+            # nothing between stop() and start() (admission checks it is armed under its lock)
             self._pending.clear()
             self._count = self._last_key = 0
         self.host.start_encoder(encoder, output)
