@@ -25,7 +25,7 @@ from pathlib import Path
 import av
 
 from camera_core.config import Settings
-from camera_core.sources.framecode import read_code
+from camera_core.frames.framecode import read_code
 from camera_core.system import CameraSystem
 from camera_core.tools.verify import verify_recording
 

@@ -16,8 +16,8 @@ import pytest
 
 from camera_core.config import Settings
 from camera_core.errors import CameraNotFoundError, ConfigError
+from camera_core.frames.framecode import draw_code, read_code
 from camera_core.recording.timing_log import read_timing_csv
-from camera_core.sources.framecode import draw_code, read_code
 from camera_core.sources.opencv_source import (
     DeviceSpec,
     USBCameraSource,

@@ -19,7 +19,7 @@ import pytest
 
 from camera_core.config import Settings
 from camera_core.errors import CameraBusyError, NoCamerasError
-from camera_core.overlay import burn_frame_number, frame_number_box
+from camera_core.frames.overlay import burn_frame_number, frame_number_box
 from camera_core.sources import create_sources
 from camera_core.sources.picamera2_source import Picamera2Source, wall_clock_ns, yuv420_to_i420
 from camera_core.system import CameraSystem, overlay_style

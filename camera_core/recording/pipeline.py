@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from camera_core.errors import RecorderStuckError
-from camera_core.overlay import OverlayStyle, burn_frame_number
+from camera_core.frames.frame import Frame
+from camera_core.frames.overlay import OverlayStyle, burn_frame_number
 from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, FrameMeta
 from camera_core.recording.pretrigger import PretriggerBuffer
@@ -33,7 +34,6 @@ from camera_core.recording.results import RecordingResult
 from camera_core.recording.slots import FrameSlots
 from camera_core.recording.take import RecordingTarget, Take
 from camera_core.sources.base import CameraRequest
-from camera_core.sources.frame import Frame
 from camera_core.sync.start import before_sync_point, start_threshold_ns
 from camera_core.timing import BootToWallClock
 

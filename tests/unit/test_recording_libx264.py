@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from camera_core.frames.frame import Frame
 from camera_core.recording.encoders import PyAVStage
 from camera_core.recording.frames import FrameMeta
 from camera_core.recording.libx264 import H264Params
-from camera_core.sources.frame import Frame
 
 
 def nice_of_threads() -> dict[int, int]:

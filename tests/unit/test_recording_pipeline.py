@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from camera_core.errors import CameraBusyError
+from camera_core.frames.frame import Frame
 from camera_core.recording import pipeline as pipeline_module
 from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, FrameMeta
 from camera_core.recording.pipeline import RecordingPipeline
 from camera_core.recording.take import RecordingTarget
-from camera_core.sources.frame import Frame
 from camera_core.timing import BootToWallClock
 
 PERIOD_NS = 40_000_000  # 25 fps
