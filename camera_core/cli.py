@@ -55,5 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
     runner.hold_signals_after_run = True  # this process ends with the run
     if settings.self_test:
-        return run_tool("self-test", lambda: _call("camera_core.modes.selftest:run", settings))
-    return _call(MODES[settings.mode], settings)
+        code = run_tool("self-test", lambda: _call("camera_core.modes.selftest:run", settings))
+    else:
+        code = _call(MODES[settings.mode], settings)
+    runner.exit_within(code)  # a thread that never ends cannot keep the process (signals are held off)
+    return code
