@@ -30,9 +30,9 @@ from pathlib import Path
 from camera_core.commands.preview import preview_line
 from camera_core.config import Settings
 from camera_core.config.presets import preset_size
-from camera_core.overlay import InfoOverlay, OverlayStyle
+from camera_core.frames.frame import Frame
+from camera_core.frames.overlay import InfoOverlay, OverlayStyle
 from camera_core.preview import PreviewRenderer
-from camera_core.sources.frame import Frame
 from camera_core.sources.sim import SimTexture
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from camera_core.config import Settings
 from camera_core.recording.factory import h264_params
-from camera_core.recording.h264 import H264Encoder
+from camera_core.recording.libx264 import H264Encoder
 from camera_core.sources.sim import SimTexture
 from camera_core.system import CameraSystem
 

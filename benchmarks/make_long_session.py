@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from camera_core.recording.h264 import H264Encoder, H264Params
+from camera_core.recording.libx264 import H264Encoder, H264Params
 from camera_core.recording.timing_log import COLUMNS, TIMING_CSV_SUFFIX
 
 WIDTH, HEIGHT, GOP = 64, 48, 30

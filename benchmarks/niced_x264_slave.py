@@ -4,7 +4,7 @@ at nice 0. The codec is opened from a short-lived thread that lowered its own pr
 only the threads libx264 creates then inherit it; a niced Python thread would be descheduled while
 holding the GIL (issue 14: 3.1 ms p99), a niced libx264 worker holds no GIL.
 
-Not used by the program: recording/h264.py would open the codec this way if the figures hold.
+Not used by the program: recording/libx264.py would open the codec this way if the figures hold.
     X264_NICE=10 uv run python benchmarks/niced_x264_slave.py --mode slave ...
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from camera_core.recording import h264  # noqa: E402
+from camera_core.recording import libx264 as h264  # noqa: E402
 
 NICE = int(os.environ.get("X264_NICE", "10"))
 _original_init = h264.H264Encoder.__init__

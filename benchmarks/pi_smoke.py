@@ -30,7 +30,7 @@ from camera_core.config import Settings  # noqa: E402
 from camera_core.errors import CameraCoreError  # noqa: E402
 from camera_core.recording.timing_log import read_timing_csv  # noqa: E402
 from camera_core.system import CameraSystem  # noqa: E402
-from camera_core.verify import verify_recording  # noqa: E402
+from camera_core.tools.verify import verify_recording  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

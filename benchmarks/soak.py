@@ -25,9 +25,9 @@ from pathlib import Path
 import av
 
 from camera_core.config import Settings
-from camera_core.sources.framecode import read_code
+from camera_core.frames.framecode import read_code
 from camera_core.system import CameraSystem
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 
 RSS_LIMIT_MB = 5.0
 SETTLE_S = 10.0  # RSS "at the start" is taken once buffers, encoders and caches have filled

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 
 ROOT = Path(__file__).resolve().parents[1]
 WAYS = ("quit", "SIGINT", "SIGTERM", "eof")

@@ -57,3 +57,8 @@ class CameraOpenError(CameraCoreError):
     """A camera (or its backend) could not be opened."""
 
     code = "CAMERA_OPEN_FAILED"
+
+
+class RecorderStuckError(CameraBusyError):
+    """A camera's recording thread is still inside its last take (a disk that stopped answering):
+    no new take can begin until it has finished."""

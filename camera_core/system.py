@@ -33,8 +33,8 @@ from camera_core.health import HealthMonitor
 from camera_core.pipeline.camera_pipeline import CameraPipeline, CameraStatus, PipelineSettings
 from camera_core.recording.factory import create_recorder, overlay_style
 from camera_core.recording.recorder import RecordingResult, RecordingTarget
+from camera_core.recording.snapshot import save_snapshot
 from camera_core.session import Session
-from camera_core.snapshot import save_snapshot
 from camera_core.sources import create_sources
 from camera_core.sources.base import CameraSource
 from camera_core.sync.clocks import ClockMonitor
@@ -485,7 +485,7 @@ class CameraSystem:
 
     def record_clip(self, folder: Path, seconds: float, label: str) -> list[ClipResult]:
         """Record `seconds` on every camera at once into `folder` (files `<camera>_<label>...`),
-        for checks such as the self-test (camera_core/selftest.py). Refused while recording."""
+        for checks such as the self-test (camera_core/tools/self_test.py). Refused while recording."""
         with self._control:
             self._require_running()
             assert self.session is not None

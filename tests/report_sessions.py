@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from camera_core.config import Settings
-from camera_core.sources.frame import Frame
+from camera_core.frames.frame import Frame
 from camera_core.sources.sim import SimParams, SimSource, boottime_ns
 from camera_core.system import CameraSystem
 

@@ -16,7 +16,7 @@ import jsonschema
 
 from camera_core.commands.schema import schema_for
 from camera_core.recording.timing_log import read_timing_csv
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--backend", "sim", "--resolution", "7", "--no-mp4", "--log-level", "debug"]

@@ -85,9 +85,9 @@ def test_self_test_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("tool", "module", "function"),
     [
-        ("report", "camera_core.report.cli", "report_for"),
-        ("verify", "camera_core.verify", "verify_recording"),
-        ("recover", "camera_core.recovery.tool", "recover_session"),
+        ("report", "camera_core.tools.report.cli", "report_for"),
+        ("verify", "camera_core.tools.verify", "verify_recording"),
+        ("recover", "camera_core.tools.recovery.tool", "recover_session"),
         ("convert", "camera_core.recording.convert", "convert_file"),
     ],
 )

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 from tests.conftest import ROOT, main_camera_cmd
 
 

@@ -13,13 +13,13 @@ import pytest
 import simplejpeg
 
 from camera_core.config import Settings
-from camera_core.overlay import OverlayStyle, burn_frame_number, frame_number_box
+from camera_core.frames.framecode import code_region, read_code
+from camera_core.frames.overlay import OverlayStyle, burn_frame_number, frame_number_box
 from camera_core.recording.timing_log import COLUMNS, read_timing_csv
-from camera_core.sources.framecode import code_region, read_code
 from camera_core.sources.sim import SimSource
 from camera_core.system import CameraSystem
+from camera_core.tools.verify import decode_frames, verify_recording
 from camera_core.util.files import sha256_file
-from camera_core.verify import decode_frames, verify_recording
 from tests.conftest import wait_for_frames
 
 

@@ -10,8 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from camera_core.recording.h264 import H264Encoder, H264Params
-from camera_core.sources.framecode import cell_size, draw_code, read_code
+from camera_core.frames.framecode import cell_size, draw_code, read_code
+from camera_core.recording.libx264 import H264Encoder, H264Params
 from camera_core.sources.sim import SimParams, SimSource, boottime_ns
 from camera_core.timing import drops_between
 
@@ -106,7 +106,7 @@ def test_realtime_source_is_paced_by_the_clock() -> None:
 
 
 def test_buffer_pool_reuses_only_buffers_nobody_holds() -> None:
-    from camera_core.sources.pool import BufferPool
+    from camera_core.frames.pool import BufferPool
 
     pool = BufferPool((6, 4), max_buffers=3)
     a = pool.acquire()

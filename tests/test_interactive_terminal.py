@@ -20,7 +20,7 @@ from interactive_support import (
 from camera_core.cli import parse_settings
 from camera_core.display import environment_problem
 from camera_core.modes.terminal import format_status
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 
 
 def no_display_env() -> dict[str, str]:

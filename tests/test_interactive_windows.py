@@ -27,10 +27,10 @@ from interactive_support import (
 
 from camera_core.config.loader import load_settings
 from camera_core.display.banner import draw_message
-from camera_core.overlay import draw_info_lines
-from camera_core.sources.framecode import read_code
+from camera_core.frames.framecode import read_code
+from camera_core.frames.overlay import draw_info_lines
 from camera_core.system import overlay_style
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 
 # Qt on X can, rarely and only on a loaded machine (seen twice in about 40 runs), leave a freshly
 # opened window unpainted for good: the screenshot stays white while keys still work. That is a

@@ -16,8 +16,8 @@ import pytest
 
 from camera_core.config import Settings
 from camera_core.errors import CameraNotFoundError, ConfigError
+from camera_core.frames.framecode import draw_code, read_code
 from camera_core.recording.timing_log import read_timing_csv
-from camera_core.sources.framecode import draw_code, read_code
 from camera_core.sources.opencv_source import (
     DeviceSpec,
     USBCameraSource,
@@ -27,7 +27,7 @@ from camera_core.sources.opencv_source import (
 )
 from camera_core.sources.sim import boottime_ns
 from camera_core.system import CameraSystem
-from camera_core.verify import decode_frames, verify_recording
+from camera_core.tools.verify import decode_frames, verify_recording
 
 FPS = 25
 PERIOD_NS = 1_000_000_000 // FPS

@@ -19,11 +19,11 @@ import pytest
 
 from camera_core.config import Settings
 from camera_core.errors import CameraBusyError, NoCamerasError
-from camera_core.overlay import burn_frame_number, frame_number_box
+from camera_core.frames.overlay import burn_frame_number, frame_number_box
 from camera_core.sources import create_sources
 from camera_core.sources.picamera2_source import Picamera2Source, wall_clock_ns, yuv420_to_i420
 from camera_core.system import CameraSystem, overlay_style
-from camera_core.verify import decode_frames, verify_recording
+from camera_core.tools.verify import decode_frames, verify_recording
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKES = str(ROOT / "tests" / "fakes")
@@ -275,7 +275,7 @@ def test_verify_checks_frame_codes_only_where_the_manifest_says_sim(
     fake: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A real camera's file never fails for lacking the sim's frame codes; the line says what was checked."""
-    from camera_core.verify import main as verify_main
+    from camera_core.tools.verify import main as verify_main
 
     with CameraSystem(settings_for(tmp_path, disable_mp4_conversion=True)) as system:
         system.start_recording()

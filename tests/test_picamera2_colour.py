@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import simplejpeg
 
-from camera_core.snapshot import encode_jpeg
-from camera_core.sources.frame import VIDEO_BT601, YuvEncoding
+from camera_core.frames.frame import VIDEO_BT601, YuvEncoding
+from camera_core.recording.snapshot import encode_jpeg
 
 #: (Kr, Kb) per matrix, as the standards define them.
 WEIGHTS = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}

@@ -16,7 +16,7 @@ import pytest
 
 from camera_core.recording.segment import SegmentWriter
 from camera_core.system import CameraSystem
-from camera_core.verify import decode_frames, verify_recording
+from camera_core.tools.verify import decode_frames, verify_recording
 from tests.test_picamera2_backend import burned_number_error, fake, luma_frames, settings_for, wait_recorded
 from tests.unattended_support import EventLog, rows_of, small_tmpfs
 

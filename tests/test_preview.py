@@ -20,11 +20,11 @@ import simplejpeg
 
 from camera_core.commands.preview import preview_line
 from camera_core.config import Settings
-from camera_core.overlay import InfoOverlay, OverlayStyle, draw_info_lines
+from camera_core.frames.frame import Frame, YuvEncoding
+from camera_core.frames.framecode import code_region, read_code
+from camera_core.frames.overlay import InfoOverlay, OverlayStyle, draw_info_lines
 from camera_core.pipeline.latest import LatestSlot
 from camera_core.preview import NullPreview, Preview, PreviewEnd, PreviewFeed, PreviewRenderer, RenderedPreview
-from camera_core.sources.frame import Frame, YuvEncoding
-from camera_core.sources.framecode import code_region, read_code
 from camera_core.sources.sim import SimSource
 from camera_core.system import CameraSystem
 

@@ -18,15 +18,15 @@ import pytest
 
 from camera_core.config import Settings
 from camera_core.errors import InvalidArgumentError
+from camera_core.frames.frame import Frame
 from camera_core.recording.encoders import PyAVStage
 from camera_core.recording.frames import EncodedFrame, FrameMeta
-from camera_core.recording.h264 import H264Params
+from camera_core.recording.libx264 import H264Params
 from camera_core.recording.results import RecordingResult
 from camera_core.recording.segment import SegmentFiles, SegmentWriter
 from camera_core.recording.take import RecordingTarget, Take
-from camera_core.sources.frame import Frame
 from camera_core.system import CameraSystem
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 from tests.conftest import ROOT, main_camera_cmd, wait_for_frames
 from tests.unattended_support import EventLog, rows_of, small_tmpfs
 

@@ -17,7 +17,7 @@ import pytest
 from camera_core.config import Settings
 from camera_core.recording.recorder import RecordingResult
 from camera_core.system import CameraSystem
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 from tests.conftest import ROOT, wait_for_frames
 
 

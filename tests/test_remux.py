@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from camera_core.recording.h264 import H264Encoder, H264Params
+from camera_core.recording.libx264 import H264Encoder, H264Params
 from camera_core.recording.remux import RemuxError, iter_mp4_pts_us, remux_to_mp4, verify_mp4
 
 FRAMES = 12

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from camera_core.cli import main as cli_main
-from camera_core.report.figure import FIGURE_NAME
+from camera_core.tools.report.figure import FIGURE_NAME
 from tests.report_sessions import (
     EXACT,
     EXACT_LAST,

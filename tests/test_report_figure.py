@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from camera_core.cli import main as cli_main
-from camera_core.report.figure import FIGURE_NAME, build_figure
-from camera_core.report.figure_data import figure_data
-from camera_core.report.load import load_session
+from camera_core.tools.report.figure import FIGURE_NAME, build_figure
+from camera_core.tools.report.figure_data import figure_data
+from camera_core.tools.report.load import load_session
 from tests.report_sessions import EXACT, EXACT_LAST, PERIOD_NS, delivered, drop_runs, exact_session, sensor_ns
 
 

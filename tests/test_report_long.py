@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camera_core.report import stats
-from camera_core.report.figure_data import MAX_LINE_POINTS, IntervalSeries, OffsetSeries, thinned, thinned_offsets
+from camera_core.tools.report import stats
+from camera_core.tools.report.figure_data import MAX_LINE_POINTS, IntervalSeries, OffsetSeries, thinned, thinned_offsets
 
 
 def long_series(n: int) -> IntervalSeries:

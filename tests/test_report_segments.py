@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from camera_core.cli import main as cli_main
-from camera_core.report.figure_data import figure_data
-from camera_core.report.load import load_session
+from camera_core.tools.report.figure_data import figure_data
+from camera_core.tools.report.load import load_session
 from tests.report_sessions import EXACT, EXACT_LAST, PERIOD_NS, delivered, drop_runs, exact_session
 
 #: cam0's second file starts at frame 196, the frame after the lost sequence 200: that drop sits

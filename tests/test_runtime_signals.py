@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from slave_support import RawSlave, assert_recordings_intact, session_dir, slave_cmd
+
+from tests.conftest import ROOT
 
 
 def recording_slave(out_dir: Path) -> RawSlave:
@@ -53,3 +56,30 @@ def test_repeated_signals_during_shutdown_do_not_cut_it_short(tmp_path: Path, si
         assert sent > 1
         assert_finalized(tmp_path, slave.proc.stderr.read().decode())  # type: ignore[union-attr]
         assert f"stopping: {signum.name}" in (session_dir(tmp_path) / "session.log").read_text()
+
+
+def test_a_process_that_lingers_after_its_run_still_ends(tmp_path: Path) -> None:
+    """After a finished run, a thread that never ends (a library's, say) keeps the interpreter
+    from exiting, and stop signals are held off then: the process must still end by itself, with
+    the run's own exit code, naming the thread."""
+    script = (
+        "import sys, threading\n"
+        "from camera_core.cli import main\n"
+        "threading.Thread(target=threading.Event().wait, name='never-ends').start()\n"
+        f"code = main(['--mode', 'headless', '--sim-cameras', '1', '--duration', '0.5', '--output-dir', {str(tmp_path)!r}])\n"
+        "print('run ended', code, flush=True)\n"
+        "sys.exit(code)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "run ended 0"
+        proc.send_signal(signal.SIGTERM)  # held off: the run is over
+        assert proc.wait(60) == 0
+    finally:
+        proc.kill()
+        proc.wait(10)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    assert "thread(s) ['never-ends'] did not" in stderr and "Traceback" not in stderr

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from camera_core.config import Settings
-from camera_core.sync.align import main as align
 from camera_core.system import CameraSystem
+from camera_core.tools.align import main as align
 from tests.conftest import wait_for_frames
 from tests.sync_support import free_udp_port, timing_rows
 

@@ -13,8 +13,8 @@ from slave_support import RawSlave, session_dir, slave_cmd
 
 from camera_core.config import Settings
 from camera_core.errors import ConfigError
+from camera_core.frames.frame import Frame
 from camera_core.pipeline.camera_pipeline import CameraPipeline
-from camera_core.sources.frame import Frame
 from camera_core.sources.sim import create_sim_sources
 from camera_core.system import CameraSystem
 from tests.conftest import wait_for_frames

@@ -17,8 +17,8 @@ from slave_support import session_dir
 
 from camera_core.client.launch import slave_argv
 from camera_core.client.rig import Rig, SlaveSpec
-from camera_core.sync.align import main as align
-from camera_core.sync.synccheck import main as synccheck
+from camera_core.tools.align import main as align
+from camera_core.tools.synccheck import main as synccheck
 from tests.sync_support import free_udp_port, timing_rows
 from tests.test_client import ROOT, loopback_sshd
 from tests.test_sync_clocks import Chrony, chrony

@@ -10,13 +10,13 @@ import pytest
 
 from camera_core.config import Settings
 from camera_core.errors import ConfigError
+from camera_core.frames.framecode import code_region, read_code
 from camera_core.recording.timing_log import COLUMNS
 from camera_core.sources import create_sources
-from camera_core.sources.framecode import code_region, read_code
 from camera_core.sources.sim import SimParams, SimSource, create_sim_sources
 from camera_core.sync.led import Led, led_box
-from camera_core.sync.synccheck import main as synccheck
 from camera_core.system import CameraSystem
+from camera_core.tools.synccheck import main as synccheck
 from tests.conftest import wait_for_frames
 from tests.sync_support import free_udp_port, timing_rows, true_offset_us
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from camera_core.config import Settings
-from camera_core.sync.blink import run
-from camera_core.sync.synccheck import main as synccheck
 from camera_core.system import CameraSystem
+from camera_core.tools.blink import run
+from camera_core.tools.synccheck import main as synccheck
 from tests.conftest import wait_for_frames
 
 
@@ -84,7 +84,7 @@ def test_synccheck_without_an_led_says_so(
 
 
 def test_only_a_patch_that_flashes_like_an_led_is_taken_for_one() -> None:
-    from camera_core.sync.synccheck import flashes
+    from camera_core.tools.synccheck import flashes
 
     led = np.array([86, 235, 235, 165, *[16] * 11, 86, 235, 235, 165, *[16] * 6], dtype=float)
     assert flashes(led)  # starts partly lit; off at 16 between flashes

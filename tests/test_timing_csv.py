@@ -127,7 +127,7 @@ def test_import_camera_core_loads_neither_opencv_nor_pyav() -> None:
 
 
 def write_clip(path: Path, frames: int) -> None:
-    from camera_core.recording.h264 import H264Encoder, H264Params
+    from camera_core.recording.libx264 import H264Encoder, H264Params
 
     encoder = H264Encoder(H264Params(64, 48, 30.0, keyframe_interval=10, threads=1))
     image = np.full((72, 64), 128, np.uint8)
@@ -138,8 +138,8 @@ def write_clip(path: Path, frames: int) -> None:
 
 
 def test_verify_and_recover_name_an_empty_timing_csv_instead_of_failing(tmp_path: Path) -> None:
-    from camera_core.recovery.tool import recover_session
-    from camera_core.verify import verify_recording
+    from camera_core.tools.recovery.tool import recover_session
+    from camera_core.tools.verify import verify_recording
 
     video = tmp_path / "cam0_64x48_30.0fps_20261201_050115.h264"
     write_clip(video, 5)

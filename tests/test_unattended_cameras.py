@@ -10,11 +10,11 @@ import cv2
 import pytest
 
 from camera_core.config import Settings
+from camera_core.frames.framecode import read_code
 from camera_core.pipeline.restart import RestartBackoff
 from camera_core.recording.recorder import RecordingResult
-from camera_core.sources.framecode import read_code
 from camera_core.system import CameraSystem
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 from tests.conftest import wait_for_frames
 from tests.unattended_support import EventLog, codes_of, rows_of
 

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from camera_core.config import Settings
-from camera_core.recovery.tool import recover_session
 from camera_core.system import CameraSystem
+from camera_core.tools.recovery.tool import recover_session
+from camera_core.tools.verify import verify_recording
 from camera_core.unfinished_sessions import find_unfinished_sessions
-from camera_core.verify import verify_recording
 from tests.conftest import ROOT, main_camera_cmd, wait_for_frames
 from tests.unattended_support import codes_of, rows_of
 

@@ -14,7 +14,7 @@ import pytest
 from camera_core.config import Settings
 from camera_core.errors import LowDiskSpaceError
 from camera_core.system import CameraSystem
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 from tests.conftest import ROOT, main_camera_cmd
 from tests.unattended_support import EventLog, small_tmpfs
 

@@ -11,7 +11,7 @@ import pytest
 
 from camera_core.config import Settings
 from camera_core.system import CameraSystem
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 from tests.conftest import wait_for_frames
 from tests.unattended_support import codes_of, rows_of
 

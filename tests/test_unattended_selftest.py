@@ -16,8 +16,8 @@ import pytest
 from camera_core.commands.schema import schema_for
 from camera_core.config import Settings
 from camera_core.errors import AlreadyRecordingError
-from camera_core.selftest import run_self_test
 from camera_core.system import CameraSystem
+from camera_core.tools.self_test import run_self_test
 from tests.conftest import ROOT, main_camera_cmd
 
 

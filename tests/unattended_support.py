@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from camera_core.events import Event, EventBus
-from camera_core.verify import decode_frames
+from camera_core.tools.verify import decode_frames
 
 
 class EventLog:

@@ -27,6 +27,8 @@ class ControlThread:
         self._lock = threading.Lock()
         self._pending = 0
         self._closed = False
+        #: Set once `close` was called: from then on `submit` refuses new jobs.
+        self.closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -51,6 +53,7 @@ class ControlThread:
             if not self._closed:
                 self._closed = True
                 self._jobs.put(None)
+                self.closing.set()
         self._thread.join(timeout)
         if self._thread.is_alive():
             log.error("the %s thread did not finish its jobs within %.0f s", self._thread.name, timeout)

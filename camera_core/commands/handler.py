@@ -41,8 +41,8 @@ from camera_core.commands.writer import ProtocolWriter, Reply
 from camera_core.config.settings import Settings
 from camera_core.errors import CameraCoreError
 from camera_core.events import Event
-from camera_core.selftest import run_self_test
 from camera_core.system import CameraSystem
+from camera_core.tools.self_test import run_self_test
 
 log = logging.getLogger(__name__)
 

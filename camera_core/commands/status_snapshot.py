@@ -1,19 +1,25 @@
-"""get_status served from a snapshot: the system's status is built on a thread of its own every
-`interval` seconds and after every command job, so answering a get_status copies a ready object
-instead of visiting every camera, recorder and sensor while the cameras compete for the GIL."""
+"""get_status served from a snapshot: while a master asks, the system's status is built on a thread
+of its own every `interval` seconds and after every command job, so answering a get_status copies a
+ready object instead of visiting every camera, recorder and sensor while the cameras compete for
+the GIL. Nobody asking for `idle_after` seconds: nothing is built; the next ask builds anew."""
 
 from __future__ import annotations
 
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-#: How old the counters in a get_status reply may be, at most (seconds).
+#: How often the snapshot is rebuilt while a master asks (seconds).
 STATUS_REFRESH_S = 0.1
+#: A snapshot older than this many refresh intervals is built anew when asked for (after a pause).
+MAX_AGE_INTERVALS = 3
+#: No periodic builds once nobody has asked for this long (seconds).
+IDLE_AFTER_S = 5.0
 
 
 class StatusSnapshot:
@@ -26,8 +32,14 @@ class StatusSnapshot:
         build: Callable[[], dict[str, Any]],
         interval: float = STATUS_REFRESH_S,
         encode: Callable[[dict[str, Any]], str] | None = None,
+        idle_after: float = IDLE_AFTER_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._build = build
+        self._clock = clock
+        self.idle_after = idle_after
+        self._asked_at = clock()
+        self._built_at = float("-inf")
         self._encode = encode
         self._json = ""
         self.interval = interval
@@ -56,11 +68,13 @@ class StatusSnapshot:
         """Build the status now and keep it (unless a build begun later was kept already)."""
         with self._lock:
             ticket = next(self._tickets)
+        began = self._clock()
         status = self._build()
         text = self._encode(status) if self._encode is not None else ""
         with self._lock:
             if ticket > self._stored_ticket:
                 self._stored_ticket, self._status = ticket, status
+                self._built_at = began
                 self._json = text
                 if ticket > self._stale_after:
                     self._stale = False
@@ -72,22 +86,31 @@ class StatusSnapshot:
             self._stale = True
             self._stale_after = next(self._tickets)
 
+    def _needs_build(self) -> bool:
+        """(asking) True when there is no status yet, an event made it stale, or it is old (the
+        periodic builds pause while nobody asks)."""
+        now = self._clock()
+        self._asked_at = now
+        return self._status is None or self._stale or now - self._built_at > MAX_AGE_INTERVALS * self.interval
+
     def latest(self) -> dict[str, Any]:
-        """The newest status (a shallow copy: callers may add keys); built now if there is none yet
-        or an event made it stale."""
+        """The newest status (a shallow copy: callers may add keys); built now if there is none yet,
+        an event made it stale, or it is older than MAX_AGE_INTERVALS refresh intervals."""
         status = self._status
-        if status is None or self._stale:
+        if self._needs_build() or status is None:
             status = self.refresh()
         return dict(status)
 
     def latest_json(self) -> str:
         """The newest status as JSON text (made by `encode` when it was built), like `latest`."""
-        if self._status is None or self._stale:
+        if self._needs_build():
             self.refresh()
         return self._json
 
     def _run(self) -> None:
         while not self._stopping.wait(self.interval):
+            if self._clock() - self._asked_at > self.idle_after:
+                continue  # nobody is asking: build nothing
             try:
                 self.refresh()
             except Exception:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from camera_core.sources.framecode import cell_size
+from camera_core.frames.framecode import cell_size
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 

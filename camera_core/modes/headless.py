@@ -1,5 +1,5 @@
 """Headless mode: record at once without preview until signalled or --duration, then finalize.
-`--preview` opens the preview windows alongside (modes/monitor.py). After recording stopped for low
+`--preview` opens the preview windows alongside (modes/preview_alongside.py). After recording stopped for low
 disk space, it resumes on its own once space is back (disk_resume_check_s)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 
 from camera_core.config.settings import Settings
 from camera_core.errors import CameraCoreError
-from camera_core.modes.monitor import preview_alongside
+from camera_core.modes.preview_alongside import preview_alongside
 from camera_core.modes.runner import ModeContext, run_mode, say
 from camera_core.system import CameraSystem
 

@@ -4,9 +4,11 @@ building and always stopping the camera system."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,9 +83,27 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
 )
 
 
-#: Set by the CLI, whose process ends right after the run: stop signals then stay ignored until it
-#: exits, so a late one cannot turn a finished, finalized run into a killed process.
+#: Set by the CLI, whose process ends right after the run: a late stop signal then cannot turn a
+#: finished, finalized run into a killed process (they stay ignored; `exit_within` makes sure it ends).
 hold_signals_after_run = False
+
+
+#: How long the process may take to exit after its run (every file finalized) before it exits anyway.
+EXIT_GRACE_S = 10.0
+
+
+def exit_within(code: int, seconds: float = EXIT_GRACE_S) -> None:
+    """After the run, with every file finalized and stop signals held off: should the process still
+    be alive `seconds` from now (a thread that does not end keeps the interpreter waiting), end it
+    with the run's own exit code, naming the threads that kept it. Never waits itself."""
+
+    def last_resort() -> None:
+        time.sleep(seconds)
+        lingering = [t.name for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+        say(f"exiting: the run ended {seconds:g} s ago but thread(s) {lingering} did not; files are finalized")
+        os._exit(code)
+
+    threading.Thread(target=last_resort, name="exit-grace", daemon=True).start()
 
 
 @contextmanager

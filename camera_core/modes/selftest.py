@@ -7,10 +7,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from camera_core.config import flags
 from camera_core.config.settings import Settings
 from camera_core.modes.runner import ModeContext, run_mode
-from camera_core.selftest import run_self_test
+from camera_core.tools.self_test import run_self_test
 from camera_core.util.cli_tool import silence_stdout
+
+SELF_TEST_DESCRIPTION = (
+    "Self-test: start the cameras, record a short clip per camera, verify and delete it; "
+    "exit 0 when every camera passed. Takes the same flags as main_camera.py."
+)
 
 
 def print_report(report: dict[str, Any], out: Any) -> None:
@@ -40,6 +46,4 @@ def run(settings: Settings) -> int:
 
 
 def main(argv: list[str]) -> int:
-    from camera_core.cli import parse_settings
-
-    return run(parse_settings(argv))
+    return run(flags.parse_settings(argv, flags.build_parser(SELF_TEST_DESCRIPTION)))

@@ -22,7 +22,7 @@ from camera_core.commands.protocol import (
 from camera_core.commands.writer import ProtocolWriter, write_all
 from camera_core.config.settings import Settings
 from camera_core.errors import CameraCoreError
-from camera_core.modes.monitor import preview_alongside
+from camera_core.modes.preview_alongside import preview_alongside
 from camera_core.modes.runner import ModeContext, StopRequest, run_mode
 from camera_core.system import CameraSystem
 

@@ -28,12 +28,12 @@ from camera_core.events import (
     FramesDropped,
     Publish,
 )
-from camera_core.overlay import InfoOverlay, OverlayStyle
+from camera_core.frames.frame import Frame
+from camera_core.frames.overlay import InfoOverlay, OverlayStyle
 from camera_core.pipeline.latest import LatestSlot
 from camera_core.pipeline.restart import Outage, RestartBackoff
 from camera_core.recording.recorder import Recorder
 from camera_core.sources.base import CameraSource
-from camera_core.sources.frame import Frame
 from camera_core.timing import BootToWallClock, DropCounter, RateMeter
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ renderer that draws them (render.py: scaling, info lines, recording dot, in I420
 takes the newest frame and counts the ones passed over (feed.py), and the null preview.
 
 Implementations: windows (display/windows.py, OpenCV on the main thread), the slave's stream
-(commands/preview.py, JPEG lines), none (NullPreview). Modes pick one (modes/monitor.py)."""
+(commands/preview.py, JPEG lines), none (NullPreview). Modes pick one (modes/preview_alongside.py)."""
 
 from camera_core.preview.base import LatestFrames, NullPreview, Preview, PreviewCamera, PreviewEnd
 from camera_core.preview.feed import FeedCounts, PreviewFeed

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
 
-from camera_core.overlay import InfoOverlay, OverlayStyle
+from camera_core.frames.frame import Frame
+from camera_core.frames.overlay import InfoOverlay, OverlayStyle
 from camera_core.preview.render import RenderedPreview
-from camera_core.sources.frame import Frame
 
 
 class LatestFrames(Protocol):

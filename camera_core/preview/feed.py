@@ -8,9 +8,9 @@ import threading
 import time
 from dataclasses import dataclass
 
+from camera_core.frames.frame import Frame
 from camera_core.preview.base import Preview, PreviewCamera
 from camera_core.preview.render import PreviewRenderer, RenderedPreview
-from camera_core.sources.frame import Frame
 
 log = logging.getLogger(__name__)
 

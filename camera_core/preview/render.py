@@ -15,8 +15,8 @@ from functools import cache
 import cv2
 import numpy as np
 
-from camera_core.overlay import InfoOverlay, OverlayStyle, draw_info_lines_i420, draw_recording_dot_i420
-from camera_core.sources.frame import Frame
+from camera_core.frames.frame import Frame
+from camera_core.frames.overlay import InfoOverlay, OverlayStyle, draw_info_lines_i420, draw_recording_dot_i420
 
 #: Shrinking by more than this samples pixels instead of interpolating (see the module docstring).
 SAMPLE_ABOVE_RATIO = 3.0

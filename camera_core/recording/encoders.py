@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import av
 
+from camera_core.frames.frame import Frame
 from camera_core.recording.frames import EncodedFrame, EncodedFrameSink, FrameMeta
-from camera_core.recording.h264 import H264Params, make_codec_context, to_video_frame
+from camera_core.recording.libx264 import H264Params, make_codec_context, to_video_frame
 from camera_core.sources.base import CameraRequest
-from camera_core.sources.frame import Frame
 
 if TYPE_CHECKING:
     from av.video.codeccontext import VideoCodecContext

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from camera_core.config.settings import Settings
-from camera_core.overlay import OverlayStyle
+from camera_core.frames.overlay import OverlayStyle
 from camera_core.recording.encoders import EncoderStage, PyAVStage
-from camera_core.recording.h264 import H264Params
+from camera_core.recording.libx264 import H264Params
 from camera_core.recording.pipeline import RecordingPipeline
 from camera_core.sources.base import CameraSource
 from camera_core.timing import BootToWallClock

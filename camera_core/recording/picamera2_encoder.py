@@ -30,7 +30,7 @@ from typing import Any
 
 from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, EncodedFrameSink, FrameMeta
-from camera_core.recording.h264 import MAX_ENCODER_DELAY_S, H264Params, frame_thread_delay_s
+from camera_core.recording.libx264 import MAX_ENCODER_DELAY_S, H264Params, frame_thread_delay_s
 from camera_core.sources.base import CameraRequest, EncoderHost
 from camera_core.sources.picamera2_source import request_metadata
 
@@ -159,6 +159,8 @@ class Picamera2Stage(EncoderStage):
         encoder = self._make_encoder()
         output = sink_output_class(self.host.output_class())(self._on_encoded)
         with self._pending_lock:
+            # empty already: stop() hands back every pending frame's slot, and the pipeline admits
+            # nothing between stop() and start() (admission checks it is armed under its lock)
             self._pending.clear()
             self._count = self._last_key = 0
         self.host.start_encoder(encoder, output)

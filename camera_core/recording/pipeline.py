@@ -23,8 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from camera_core.errors import RecorderStuckError
 from camera_core.events import Event, FramesNotRecorded, Publish
-from camera_core.overlay import OverlayStyle, burn_frame_number
+from camera_core.frames.frame import Frame
+from camera_core.frames.overlay import OverlayStyle, burn_frame_number
 from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, FrameMeta
 from camera_core.recording.pretrigger import PretriggerBuffer
@@ -33,7 +35,6 @@ from camera_core.recording.results import RecordingResult
 from camera_core.recording.slots import FrameSlots
 from camera_core.recording.take import RecordingTarget, Take
 from camera_core.sources.base import CameraRequest
-from camera_core.sources.frame import Frame
 from camera_core.sync.start import before_sync_point, start_threshold_ns
 from camera_core.timing import BootToWallClock
 
@@ -116,6 +117,9 @@ class RecordingPipeline(Recorder):
         self._armed = False
         self._stage_running = False
         self._thread: threading.Thread | None = None
+        #: A recording thread that did not end within STOP_TIMEOUT_S (a write that never returns):
+        #: no other thread may take its queue until it has ended.
+        self._stuck: threading.Thread | None = None
         self._listener: RecorderListener | None = None
         self._publish: Publish | None = None
         self._unsent: list[Event] = []  # made under the lock, published after it (`_send`)
@@ -156,6 +160,7 @@ class RecordingPipeline(Recorder):
         with self._lock:
             if self._take is not None or self._closing is not None:
                 raise RuntimeError("already recording")
+            self._check_not_stuck()  # before the take makes its files
         result = RecordingResult(
             camera_id=self.camera_id,
             basename=target.basename,
@@ -355,6 +360,8 @@ class RecordingPipeline(Recorder):
         extra: dict[str, Any],
         room: bool,
     ) -> FrameMeta | None:
+        if not self._armed:
+            return None  # the encoder is stopping (checked again under the lock: nothing slips in)
         if before_sync_point(extra):
             return None  # a syncing camera before its sync point: never recorded nor buffered
         take = self._take
@@ -436,8 +443,22 @@ class RecordingPipeline(Recorder):
     def _ensure_thread(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
+        self._check_not_stuck()
         self._thread = threading.Thread(target=self._run, name=f"recorder-cam{self.camera_id}", daemon=True)
         self._thread.start()
+
+    def _check_not_stuck(self) -> None:
+        """(pipeline lock) Raise while a recording thread that timed out is still running."""
+        stuck = self._stuck
+        if stuck is None:
+            return
+        if stuck.is_alive():
+            raise RecorderStuckError(
+                f"camera {self.camera_id}: its recording thread is still writing the last take "
+                f"(it did not finish within {STOP_TIMEOUT_S:g} s: is the disk answering?); "
+                "try again once it has finished"
+            )
+        self._stuck = None
 
     def _stop_thread(self) -> None:
         with self._lock:
@@ -446,6 +467,14 @@ class RecordingPipeline(Recorder):
         if thread is not None and thread.is_alive():
             self._queue.put(_QUIT)
             thread.join(timeout=STOP_TIMEOUT_S)
+            if thread.is_alive():
+                log.error(
+                    "cam%d: the recording thread did not end within %g s; no new take until it has",
+                    self.camera_id,
+                    STOP_TIMEOUT_S,
+                )
+                with self._lock:
+                    self._stuck = thread
 
     def _wait_ended(self, take: Take) -> bool:
         """Until the recording thread has finished `take`; if the thread is gone, finish it here."""

@@ -7,9 +7,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from camera_core.events import Publish
+from camera_core.frames.frame import Frame
 from camera_core.recording.results import RecordingResult
 from camera_core.recording.take import RecordingTarget
-from camera_core.sources.frame import Frame
 
 #: (reason, detail) of a recorder that stopped itself.
 RecorderListener = Callable[[str, str], None]

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from camera_core.config.settings import Settings
 from camera_core.errors import ConfigError
+from camera_core.frames.frame import Frame
 from camera_core.sources.base import CameraInfo, CameraSource
-from camera_core.sources.frame import Frame
 
 log = logging.getLogger(__name__)
 

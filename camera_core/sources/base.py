@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from camera_core.errors import InvalidArgumentError
-from camera_core.sources.frame import Frame, PixelFormat
+from camera_core.frames.frame import Frame, PixelFormat
 
 
 @dataclass(frozen=True, slots=True)

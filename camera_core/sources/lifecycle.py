@@ -26,8 +26,8 @@ import threading
 from abc import abstractmethod
 
 from camera_core.errors import CameraCoreError
+from camera_core.frames.frame import Frame
 from camera_core.sources.base import CameraSource
-from camera_core.sources.frame import Frame
 
 
 class SourceState(enum.Enum):

@@ -36,8 +36,8 @@ import cv2
 import numpy as np
 
 from camera_core.errors import CameraNotFoundError, ConfigError
+from camera_core.frames.frame import Frame, PixelFormat
 from camera_core.sources.base import CameraInfo, CameraSource
-from camera_core.sources.frame import Frame, PixelFormat
 from camera_core.sources.lifecycle import LifecycleSource
 from camera_core.sources.sim import boottime_ns
 

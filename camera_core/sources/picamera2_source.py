@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from camera_core.errors import CameraBusyError, NoCamerasError
+from camera_core.frames.frame import VIDEO_BT601, Frame, YuvEncoding
+from camera_core.frames.pool import BufferPool
 from camera_core.sources.base import CameraInfo, CameraRequest, CameraSource, EncoderHost, RequestHook
 from camera_core.sources.controls import ControlSettings, ControlState, check_offered
-from camera_core.sources.frame import VIDEO_BT601, Frame, YuvEncoding
 from camera_core.sources.lifecycle import LifecycleSource
-from camera_core.sources.pool import BufferPool
 from camera_core.sources.trigger import check_trigger_mode, trigger_period_us
 from camera_core.sync import picamera2_sync
 from camera_core.timing import DropCounter, RateMeter

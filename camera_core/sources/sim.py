@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from camera_core.errors import ConfigError
+from camera_core.frames.frame import Frame
+from camera_core.frames.framecode import draw_code
+from camera_core.frames.pool import BufferPool
 from camera_core.sources.base import CameraInfo, CameraSource
 from camera_core.sources.controls import ControlSettings, ControlState
-from camera_core.sources.frame import Frame
-from camera_core.sources.framecode import draw_code
 from camera_core.sources.lifecycle import LifecycleSource
-from camera_core.sources.pool import BufferPool
 from camera_core.sync.algorithm import SyncAlgorithm, SyncConfig, SyncRole, camera_roles
 from camera_core.sync.led import Led, draw_led
 from camera_core.sync.protocol import SyncNetwork

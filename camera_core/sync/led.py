@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from camera_core.sources.framecode import cell_size
+from camera_core.frames.framecode import cell_size
 
 #: Luma of the box when the LED is off and fully on (inside the video range: no clipping).
 LEVEL_OFF = 16

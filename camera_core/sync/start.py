@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Iterable, Mapping
 
-from camera_core.sources.frame import Frame
+from camera_core.frames.frame import Frame
 
 #: Without a requested time a synced take starts this many frames after now (time to start every
 #: camera's recorder before it).

@@ -2,7 +2,7 @@
 
 Large freed blocks (an encoder's buffers, tens of MB at full size) stay in glibc's per-thread
 arenas, so the RSS would creep up for many minutes before it levels off. `release_free_memory` trims every arena after a segment closes. Frames of the sim and
-picamera2 sources come from buffer pools (sources/pool.py), not from per-frame allocations. A no-op where the C library is not
+picamera2 sources come from buffer pools (frames/pool.py), not from per-frame allocations. A no-op where the C library is not
 glibc."""
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from typing import Any
 import av
 import numpy as np
 
-from camera_core.overlay import OverlayStyle, burn_frame_number, frame_number_box
+from camera_core.frames.overlay import OverlayStyle, burn_frame_number, frame_number_box
 from camera_core.recording.timing_log import read_timing_csv, timing_csv_of
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The `camera_cli` fixture: main_camera.py --backend picamera2 ARGS (env=extra variables, timeout=s).

@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 
 from camera_core.config import Settings
-from camera_core.overlay import burn_frame_number, frame_number_box
+from camera_core.frames.overlay import burn_frame_number, frame_number_box
 from camera_core.recording.factory import overlay_style
 from camera_core.recording.segment import SegmentWriter
 from camera_core.recording.timing_log import read_timing_csv
 from camera_core.system import CameraSystem
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 from tests.slave_support import RawSlave
 from tests.unattended_support import EventLog
 

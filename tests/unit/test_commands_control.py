@@ -44,10 +44,14 @@ def test_close_runs_the_queued_jobs_then_refuses_new_ones() -> None:
     gate = threading.Event()
     first = control.submit(lambda: gate.wait(10))
     second = control.submit(lambda: "queued before close")
-    closer = threading.Thread(target=control.close)
+    closed: list[bool] = []
+    closer = threading.Thread(target=lambda: closed.append(control.close(10)))
     closer.start()
+    assert control.closing.wait(10)  # close() was called while the first job still runs
+    assert not second.done()
     gate.set()
     closer.join(10)
+    assert closed == [True]
     assert first.result(0) is True and second.result(0) == "queued before close"
     with pytest.raises(RuntimeError, match="closed"):
         control.submit(lambda: None)

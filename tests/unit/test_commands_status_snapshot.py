@@ -63,3 +63,45 @@ def test_a_build_begun_earlier_never_replaces_a_newer_one() -> None:
     build.hold.set()
     slow.join(10)
     assert snapshot.latest()["n"] == 3
+
+
+class FakeClock:
+    """A monotonic clock the test moves; every read is counted and announced."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.reads = 0
+        self.read = threading.Condition()
+
+    def __call__(self) -> float:
+        with self.read:
+            self.reads += 1
+            self.read.notify_all()
+            return self.now
+
+
+def test_nothing_is_built_while_nobody_asks_and_the_next_ask_builds_anew() -> None:
+    build, clock = Counter(), FakeClock()
+    snapshot = StatusSnapshot(build, interval=0.01, idle_after=5.0, clock=clock).start()
+    try:
+        assert build.n == 1  # the first status, built at start
+        clock.now += 6.0  # nobody asked for longer than idle_after
+        with clock.read:
+            seen = clock.reads
+            assert clock.read.wait_for(lambda: clock.reads >= seen + 5, 10)  # the thread ticked 5 times
+        assert build.n == 1
+        assert snapshot.latest()["n"] == 2  # older than 3 intervals: built for this ask
+        with build.built:  # asked just now: the periodic builds resume
+            assert build.built.wait_for(lambda: build.n >= 4, 10)
+    finally:
+        snapshot.stop()
+
+
+def test_a_recent_snapshot_is_served_without_a_build() -> None:
+    build, clock = Counter(), FakeClock()
+    snapshot = StatusSnapshot(build, interval=0.1, clock=clock)
+    assert snapshot.latest()["n"] == 1
+    clock.now += 0.25  # younger than 3 intervals
+    assert snapshot.latest()["n"] == 1 and snapshot.latest_json() == ""
+    clock.now += 0.1
+    assert snapshot.latest()["n"] == 2

@@ -13,10 +13,10 @@ import pytest
 
 from camera_core.config import Settings
 from camera_core.events import Event, EventBus
-from camera_core.overlay import OverlayStyle
+from camera_core.frames.frame import Frame
+from camera_core.frames.overlay import OverlayStyle
 from camera_core.pipeline.camera_pipeline import CameraPipeline, CameraStatus, PipelineSettings
 from camera_core.recording.recorder import Recorder, RecordingResult, RecordingTarget
-from camera_core.sources.frame import Frame
 from camera_core.sources.sim import create_sim_sources
 from camera_core.timing import BootToWallClock
 

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
+from camera_core.frames.frame import Frame
 from camera_core.sources.base import CameraInfo
-from camera_core.sources.frame import Frame
 from camera_core.sources.lifecycle import LifecycleSource, SourceState, SourceStateError
 from camera_core.sources.sim import SimParams, SimSource
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import simplejpeg
 
-from camera_core.sources.frame import VIDEO_BT601, Frame, YuvEncoding
+from camera_core.frames.frame import VIDEO_BT601, Frame, YuvEncoding
 
 #: (Kr, Kb) of each Y'CbCr matrix.
 _LUMA_WEIGHTS = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722), "bt2020": (0.2627, 0.0593)}

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from camera_core.report import stats
-from camera_core.report.load import Recording, SessionData, TimingSeries, load_session
+from camera_core.tools.report import stats
+from camera_core.tools.report.load import Recording, SessionData, TimingSeries, load_session
 
 #: Cameras whose nominal frame periods differ by more than this are not matched frame by frame.
 RATE_MATCH_TOLERANCE = 1e-3

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from camera_core.report import stats
-from camera_core.report.load import SessionData
-from camera_core.report.model import matched_offsets
+from camera_core.tools.report import stats
+from camera_core.tools.report.load import SessionData
+from camera_core.tools.report.model import matched_offsets
 
 HISTOGRAM_BINS = 60
 #: Most points a plotted line keeps: a longer series is kept as its per-bucket minimum and maximum

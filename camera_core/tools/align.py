@@ -19,7 +19,7 @@ from typing import TextIO
 
 import numpy as np
 
-from camera_core.sync.sessions import CameraTake, SessionError, load_takes
+from camera_core.tools.sync_sessions import CameraTake, SessionError, load_takes
 
 
 @dataclass(slots=True)

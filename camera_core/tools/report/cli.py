@@ -8,13 +8,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from camera_core.report.figure import FIGURE_NAME, FigureUnavailable, write_figure
-from camera_core.report.figure_data import FigureData, figure_data
-from camera_core.report.jsonout import format_json
-from camera_core.report.load import ReportInputError
-from camera_core.report.model import report_for
-from camera_core.report.text import LEGEND, format_text
-from camera_core.report.thresholds import Thresholds, violations
+from camera_core.tools.report.figure import FIGURE_NAME, FigureUnavailable, write_figure
+from camera_core.tools.report.figure_data import FigureData, figure_data
+from camera_core.tools.report.jsonout import format_json
+from camera_core.tools.report.load import ReportInputError
+from camera_core.tools.report.model import report_for
+from camera_core.tools.report.text import LEGEND, format_text
+from camera_core.tools.report.thresholds import Thresholds, violations
 
 EXIT_OK, EXIT_OVER_LIMIT, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -17,12 +17,12 @@ from typing import Any
 
 from camera_core.recording.convert import convert_file
 from camera_core.recording.remux import RemuxError, iter_mp4_pts_us
-from camera_core.recovery.repair import FileRepair, repair_pair
 from camera_core.session import MANIFEST_NAME
+from camera_core.tools.recovery.repair import FileRepair, repair_pair
+from camera_core.tools.verify import timing_csv_of
 from camera_core.unfinished_sessions import find_unfinished_sessions
 from camera_core.util.files import sha256_file, write_json_atomic
 from camera_core.util.timing_csv import Column, TimingCsvError, count_rows, read_columns
-from camera_core.verify import timing_csv_of
 
 #: cam{N}_{W}x{H}_{FPS}fps_{STAMP}[_segNNNN]
 STEM_RE = re.compile(

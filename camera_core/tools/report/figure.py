@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from camera_core.report.figure_data import FigureData
+from camera_core.tools.report.figure_data import FigureData
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

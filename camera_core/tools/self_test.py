@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from camera_core.errors import AlreadyRecordingError, CameraCoreError
 from camera_core.events import SelfTest
 from camera_core.recording.recorder import RecordingResult
-from camera_core.verify import verify_recording
+from camera_core.tools.verify import verify_recording
 
 if TYPE_CHECKING:
     from camera_core.pipeline.camera_pipeline import CameraPipeline

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from camera_core.report.model import TimingReport
+from camera_core.tools.report.model import TimingReport
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from camera_core.overlay import OverlayStyle, frame_number_box
-from camera_core.sources.framecode import code_region
-from camera_core.sync.sessions import CameraTake, SessionError, load_takes
+from camera_core.frames.framecode import code_region
+from camera_core.frames.overlay import OverlayStyle, frame_number_box
+from camera_core.tools.sync_sessions import CameraTake, SessionError, load_takes
 
 BLOCK = 8
 #: Brightness shares below this count as dark, above 1 - this as fully lit.

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import av
 
+from camera_core.frames.framecode import read_code
 from camera_core.recording.timing_log import timing_csv_of
-from camera_core.sources.framecode import read_code
 from camera_core.util.timing_csv import Column, TimingCsvError, read_columns
 
 

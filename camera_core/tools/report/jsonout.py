@@ -6,8 +6,8 @@ import json
 import math
 from typing import Any
 
-from camera_core.report.model import TimingReport
-from camera_core.report.thresholds import Thresholds
+from camera_core.tools.report.model import TimingReport
+from camera_core.tools.report.thresholds import Thresholds
 
 SCHEMA = "camera_core.timing_report/1"
 

@@ -1,5 +1,5 @@
 """libx264's worker threads run at h264_worker_nice while the Python threads keep their priority
-(recording/h264.py opens the codec from a short-lived niced thread)."""
+(recording/libx264.py opens the codec from a short-lived niced thread)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from camera_core.frames.frame import Frame
 from camera_core.recording.encoders import PyAVStage
 from camera_core.recording.frames import FrameMeta
-from camera_core.recording.h264 import H264Params
-from camera_core.sources.frame import Frame
+from camera_core.recording.libx264 import H264Params
 
 
 def nice_of_threads() -> dict[int, int]:

@@ -1,7 +1,7 @@
 """Text overlays: the frame number burned into recorded frames, and the preview's info lines and
 recording dot, drawn on BGR images or straight on I420 planes (the preview renders in YUV).
 
-Nothing is ever drawn over the frame code (bottom-left cells, see sources/framecode.py).
+Nothing is ever drawn over the frame code (bottom-left cells, see frames/framecode.py).
 """
 
 from __future__ import annotations

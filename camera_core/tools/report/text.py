@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from camera_core.report.model import PairStats, StreamStats, TimingReport
+from camera_core.tools.report.model import PairStats, StreamStats, TimingReport
 
 HEADER = (
     "camera",
