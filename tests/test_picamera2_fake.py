@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pytest
 
-from camera_core.sources import framecode
+from camera_core.frames import framecode
 
 FAKES = str(Path(__file__).resolve().parent / "fakes")
 
