@@ -30,6 +30,7 @@ class AnnexBIndex:
     unit holding a slice). `nal_start` is the first byte after the start code, `nal_end` the byte
     after the NAL unit (the next start code, or the end of the file)."""
 
+    code_start: np.ndarray  # int64: where each NAL unit's start code begins
     nal_start: np.ndarray  # int64
     nal_end: np.ndarray  # int64
     nal_type: np.ndarray  # uint8
@@ -49,8 +50,7 @@ class AnnexBIndex:
 
     def au_byte_range(self, i: int) -> tuple[int, int]:
         """Bytes [start, end) of frame i, its first start code included."""
-        first = int(self.au_first_nal[i])
-        start = int(self.nal_start[first]) - 3
+        start = int(self.code_start[int(self.au_first_nal[i])])
         return start, int(self.nal_end[int(self.au_end_nal[i]) - 1])
 
 
@@ -102,7 +102,7 @@ def index_annexb(data: np.ndarray) -> AnnexBIndex:
     marks = np.flatnonzero(opener | is_vcl)  # the NAL units that decide where a frame starts
     if marks.size == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return AnnexBIndex(nal_start, nal_end, nal_type, empty, empty, np.zeros(0, dtype=bool), n)
+        return AnnexBIndex(code_start, nal_start, nal_end, nal_type, empty, empty, np.zeros(0, dtype=bool), n)
     prev_vcl = np.empty(marks.size, dtype=bool)
     prev_vcl[0] = True
     prev_vcl[1:] = is_vcl[marks[:-1]]
@@ -116,6 +116,7 @@ def index_annexb(data: np.ndarray) -> AnnexBIndex:
     idr_count = np.add.reduceat((nal_type == NAL_IDR).astype(np.int64), au_first)
     keep = vcl_count > 0  # an access unit without a slice (headers at the very end) is no frame
     return AnnexBIndex(
+        code_start=code_start,
         nal_start=nal_start,
         nal_end=nal_end,
         nal_type=nal_type,
