@@ -1,8 +1,9 @@
-"""An index of an H.264 Annex-B stream (a raw .h264 file) built with numpy over a memory-mapped
-file, without decoding or demuxing: where each NAL unit starts and ends, its type, which NAL units
+"""An index of an H.264 Annex-B stream (a raw .h264 file) built with numpy over a file read
+block by block, without decoding or demuxing: where each NAL unit starts and ends, its type, which NAL units
 make one access unit (one frame) and which frames are keyframes.
 
-Start codes (00 00 01, or 00 00 00 01) are found block by block; emulation prevention guarantees
+Start codes (00 00 01, or 00 00 00 01) are found block by block (read with pread, never the
+whole file in memory); emulation prevention guarantees
 the pattern never occurs inside a NAL unit. A new access unit starts at an access-unit delimiter,
 SPS, PPS or SEI that follows a slice, or at a slice whose first_mb_in_slice is 0 (the top bit of
 the byte after the NAL header) that follows a slice. A file cut short (a killed process) may end in
@@ -11,17 +12,19 @@ check the last frames by decoding them."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-#: bytes scanned per step (one boolean array of this size at a time)
-BLOCK_BYTES = 1 << 24
+#: bytes scanned per step (read, and one boolean array of this size, at a time)
+BLOCK_BYTES = 1 << 23
 
 NAL_SLICE, NAL_IDR, NAL_SEI, NAL_SPS, NAL_PPS, NAL_AUD = 1, 5, 6, 7, 8, 9
-#: NAL types that open a new access unit when they follow a slice
-_AU_PREFIX_TYPES = np.array([NAL_SEI, NAL_SPS, NAL_PPS, NAL_AUD, 14, 15, 16, 17, 18])
+#: NAL types that open a new access unit when they follow a slice (a lookup table by type)
+_AU_PREFIX = np.zeros(32, dtype=bool)
+_AU_PREFIX[[NAL_SEI, NAL_SPS, NAL_PPS, NAL_AUD, 14, 15, 16, 17, 18]] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +33,12 @@ class AnnexBIndex:
     unit holding a slice). `nal_start` is the first byte after the start code, `nal_end` the byte
     after the NAL unit (the next start code, or the end of the file)."""
 
-    code_start: np.ndarray  # int64: where each NAL unit's start code begins
-    nal_start: np.ndarray  # int64
-    nal_end: np.ndarray  # int64
+    code_start: np.ndarray  # int32 (files under 2 GiB) or int64: where each NAL unit's start code begins
+    nal_start: np.ndarray  # same type as code_start
+    nal_end: np.ndarray
     nal_type: np.ndarray  # uint8
-    au_first_nal: np.ndarray  # int64: index of each frame's first NAL unit
-    au_end_nal: np.ndarray  # int64: one past each frame's last NAL unit
+    au_first_nal: np.ndarray  # int32: index of each frame's first NAL unit
+    au_end_nal: np.ndarray  # int32: one past each frame's last NAL unit
     au_keyframe: np.ndarray  # bool: the frame holds an IDR slice
     size: int  # bytes in the file
 
@@ -54,51 +57,110 @@ class AnnexBIndex:
         return start, int(self.nal_end[int(self.au_end_nal[i]) - 1])
 
 
-def map_file(path: Path) -> np.ndarray:
-    """The file's bytes as a read-only uint8 array (memory-mapped; empty for an empty file)."""
-    if path.stat().st_size == 0:
-        return np.zeros(0, dtype=np.uint8)
-    return np.memmap(path, dtype=np.uint8, mode="r")
+class ByteSource:
+    """A file's bytes read by range (pread into numpy): only the block in hand is in memory, so a
+    10-hour file costs its index, not its size, in RSS. An array stands in for a file in tests."""
+
+    def __init__(self, path: Path | None = None, data: np.ndarray | bytes | None = None) -> None:
+        self._fd: int | None = None
+        self._data: np.ndarray | None = None
+        if data is not None:
+            self._data = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes) else data
+            self.size = int(self._data.size)
+        elif path is not None:
+            self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            self.size = os.fstat(self._fd).st_size
+        else:
+            raise ValueError("a path or data is needed")
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """Bytes [lo, hi) (fewer at the end of the file)."""
+        lo, hi = max(0, lo), min(hi, self.size)
+        if hi <= lo:
+            return np.zeros(0, dtype=np.uint8)
+        if self._data is not None:
+            return self._data[lo:hi]
+        assert self._fd is not None
+        buf = np.empty(hi - lo, dtype=np.uint8)
+        view = memoryview(buf)
+        done = 0
+        while done < len(view):
+            got = os.preadv(self._fd, [view[done:]], lo + done)
+            if got <= 0:
+                raise OSError(f"the file shrank while being read (at byte {lo + done})")
+            done += got
+        return buf
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> ByteSource:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
-def find_start_codes(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(code_start, nal_start) of every start code: code_start includes a leading 00 of a 4-byte
-    code; nal_start is the first byte of the NAL header."""
-    n = int(data.size)
-    ones: list[np.ndarray] = []
-    for block in range(2, n, BLOCK_BYTES):
-        stop = min(block + BLOCK_BYTES, n)
-        chunk = data[block:stop]
-        cand = np.flatnonzero(chunk == 1) + block
-        if cand.size:
-            cand = cand[(data[cand - 1] == 0) & (data[cand - 2] == 0)]
-            ones.append(cand)
-    pos = np.concatenate(ones) if ones else np.zeros(0, dtype=np.int64)
-    pos = pos.astype(np.int64, copy=False)
-    pos = pos[pos + 1 < n]  # a start code with no NAL header after it holds nothing
-    code_start = pos - 2
-    four = code_start > 0
-    four[four] = data[code_start[four] - 1] == 0
-    code_start = code_start - four
-    return code_start, pos + 1
+def position_type(size: int) -> type[np.signedinteger]:
+    """int32 offsets for files under 2 GiB (half the index's memory), int64 above."""
+    return np.int32 if size < 2**31 - 8 else np.int64
 
 
-def index_annexb(data: np.ndarray) -> AnnexBIndex:
-    """Index an Annex-B stream held in `data` (uint8; a memory map is fine)."""
-    n = int(data.size)
-    code_start, nal_start = find_start_codes(data)
+def scan_start_codes(src: ByteSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(code_start, nal_start, header byte, next byte) of every start code, block by block:
+    code_start includes the leading 00 of a 4-byte code; nal_start is the NAL header's offset;
+    the next byte (0 past the end of the file) holds first_mb_in_slice's top bit for slices."""
+    n = src.size
+    pos_type = position_type(n)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for b in range(0, n, BLOCK_BYTES):
+        r = max(0, b - 3)
+        buf = src.read(r, b + BLOCK_BYTES + 2)
+        lo, hi = max(b, 2) - r, min(b + BLOCK_BYTES, n - 1) - r  # candidates q with a header at q+1
+        if hi <= lo:
+            continue
+        q = np.flatnonzero(buf[lo:hi] == 1) + lo
+        q = q[(buf[q - 1] == 0) & (buf[q - 2] == 0)]
+        if q.size == 0:
+            continue
+        four = q >= 3
+        four[four] = buf[q[four] - 3] == 0
+        nxt = np.zeros(q.size, dtype=np.uint8)
+        has = q + 2 < buf.size
+        nxt[has] = buf[q[has] + 2]
+        parts.append(((q - 2 - four + r).astype(pos_type), (q + 1 + r).astype(pos_type), buf[q + 1].copy(), nxt))
+    if not parts:
+        empty = np.zeros(0, dtype=pos_type)
+        return empty, empty, np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.uint8)
+    columns = []
+    for i in range(4):  # one column at a time, its blocks let go as it is joined
+        columns.append(np.concatenate([p[i] for p in parts]))
+        parts = [(*p[:i], np.zeros(0), *p[i + 1 :]) for p in parts]  # type: ignore[misc]
+    code_start, nal_start, header, nxt = columns
+    return code_start, nal_start, header, nxt
+
+
+def index_annexb(data: np.ndarray | bytes) -> AnnexBIndex:
+    """Index an Annex-B stream held in memory."""
+    return index_source(ByteSource(data=data))
+
+
+def index_source(src: ByteSource) -> AnnexBIndex:
+    """Index the Annex-B stream of `src`."""
+    n = src.size
+    code_start, nal_start, header, next_byte = scan_start_codes(src)
     nal_end = np.empty_like(nal_start)
     nal_end[:-1] = code_start[1:]
     if nal_end.size:
         nal_end[-1] = n
-    header = data[nal_start] if nal_start.size else np.zeros(0, dtype=np.uint8)
     forbidden = (header & 0x80) != 0
     nal_type = (header & 0x1F).astype(np.uint8)
     is_vcl = ((nal_type == NAL_SLICE) | (nal_type == NAL_IDR)) & ~forbidden
-    has_next = nal_start + 1 < n
-    first_mb0 = np.zeros(nal_start.size, dtype=bool)
-    first_mb0[has_next] = (data[nal_start[has_next] + 1] & 0x80) != 0
-    opener = (np.isin(nal_type, _AU_PREFIX_TYPES) & ~forbidden) | (is_vcl & first_mb0)
+    first_mb0 = (next_byte & 0x80) != 0
+    del header, next_byte
+    opener = (_AU_PREFIX[nal_type] & ~forbidden) | (is_vcl & first_mb0)
     marks = np.flatnonzero(opener | is_vcl)  # the NAL units that decide where a frame starts
     if marks.size == 0:
         empty = np.zeros(0, dtype=np.int64)
@@ -112,20 +174,20 @@ def index_annexb(data: np.ndarray) -> AnnexBIndex:
     au_end = np.empty_like(au_first)
     au_end[:-1] = au_first[1:]
     au_end[-1] = nal_start.size
-    vcl_count = np.add.reduceat(is_vcl.astype(np.int64), au_first)
-    idr_count = np.add.reduceat((nal_type == NAL_IDR).astype(np.int64), au_first)
-    keep = vcl_count > 0  # an access unit without a slice (headers at the very end) is no frame
+    keep = np.logical_or.reduceat(is_vcl, au_first)  # an access unit without a slice is no frame
+    has_idr = np.logical_or.reduceat(nal_type == NAL_IDR, au_first)
     return AnnexBIndex(
         code_start=code_start,
         nal_start=nal_start,
         nal_end=nal_end,
         nal_type=nal_type,
-        au_first_nal=au_first[keep].astype(np.int64),
-        au_end_nal=au_end[keep].astype(np.int64),
-        au_keyframe=(idr_count > 0)[keep],
+        au_first_nal=au_first[keep].astype(np.int32),
+        au_end_nal=au_end[keep].astype(np.int32),
+        au_keyframe=has_idr[keep],
         size=n,
     )
 
 
 def index_file(path: Path) -> AnnexBIndex:
-    return index_annexb(map_file(path))
+    with ByteSource(path) as src:
+        return index_source(src)

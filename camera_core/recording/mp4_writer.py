@@ -16,32 +16,55 @@ from typing import BinaryIO
 
 import numpy as np
 
-from camera_core.recording.annexb import NAL_PPS, NAL_SPS, AnnexBIndex
+from camera_core.recording.annexb import NAL_PPS, NAL_SPS, AnnexBIndex, ByteSource
 from camera_core.recording.h264_sps import SpsError, parse_sps
 
 TIMESCALE = 1_000_000
 #: input bytes copied per step of the mdat
-BLOCK_BYTES = 1 << 23
+BLOCK_BYTES = 1 << 21
 
 
 class Mp4WriteError(ValueError):
     """The stream or the times cannot make an MP4."""
 
 
-def box(kind: bytes, *parts: bytes) -> bytes:
-    body = b"".join(parts)
-    return struct.pack(">I4s", 8 + len(body), kind) + body
+class Box:
+    """A box as the list of its byte chunks (a million-entry table is never copied into its
+    parents): `size` bytes in all, written with `write_to`."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self, kind: bytes, parts: Iterable[bytes | Box]) -> None:
+        self.chunks: list[bytes] = [b""]
+        for part in parts:
+            if isinstance(part, Box):
+                self.chunks.extend(part.chunks)
+            elif part:
+                self.chunks.append(part)
+        self.size = 8 + sum(len(c) for c in self.chunks)
+        self.chunks[0] = struct.pack(">I4s", self.size, kind)
+
+    def write_to(self, out: BinaryIO) -> None:
+        for chunk in self.chunks:
+            out.write(chunk)
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.chunks)
 
 
-def full_box(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
-    return box(kind, struct.pack(">I", (version << 24) | flags), *parts)
+def box(kind: bytes, *parts: bytes | Box) -> Box:
+    return Box(kind, parts)
+
+
+def full_box(kind: bytes, version: int, flags: int, *parts: bytes | Box) -> Box:
+    return Box(kind, (struct.pack(">I", (version << 24) | flags), *parts))
 
 
 @dataclass(frozen=True, slots=True)
 class SampleLayout:
     """Where each NAL unit and frame lands in the mdat."""
 
-    nal_ids: np.ndarray  # the NAL units written, in order
+    nal_ids: np.ndarray | slice  # the NAL units written, in order (a slice when contiguous)
     sample_sizes: np.ndarray  # int64, bytes per frame in the mdat
     payload_bytes: int
 
@@ -50,37 +73,56 @@ def sample_layout(index: AnnexBIndex) -> SampleLayout:
     """Every NAL unit of every frame (SPS/PPS too: a stream may change them), 4-byte length each."""
     counts = index.au_end_nal - index.au_first_nal
     total = int(counts.sum())
-    starts = np.repeat(index.au_first_nal - np.cumsum(counts) + counts, counts)
-    nal_ids = np.arange(total, dtype=np.int64) + starts
+    nal_ids: np.ndarray | slice
+    if total and bool(np.all(index.au_first_nal[1:] == index.au_end_nal[:-1])):
+        nal_ids = slice(int(index.au_first_nal[0]), int(index.au_end_nal[-1]))
+    else:
+        starts = np.repeat(index.au_first_nal - np.cumsum(counts) + counts, counts)
+        nal_ids = np.arange(total, dtype=np.int64) + starts
     nal_sizes = index.nal_end[nal_ids] - index.nal_start[nal_ids] + 4
     bounds = np.cumsum(counts) - counts
     sample_sizes = np.add.reduceat(nal_sizes, bounds) if total else np.zeros(0, dtype=np.int64)
     return SampleLayout(nal_ids, sample_sizes.astype(np.int64), int(nal_sizes.sum()))
 
 
-def write_payload(out: BinaryIO, data: np.ndarray, index: AnnexBIndex, nal_ids: np.ndarray) -> None:
+def write_payload(out: BinaryIO, src: ByteSource, index: AnnexBIndex, nal_ids: np.ndarray | slice) -> None:
     """The chosen NAL units, each after its 4-byte length, in blocks of about BLOCK_BYTES."""
     starts, ends = index.nal_start[nal_ids], index.nal_end[nal_ids]
-    i, n = 0, int(nal_ids.size)
+    i, n = 0, int(starts.size)
     while i < n:
         # NAL units i..j-1 that start within the next block (at least one)
         j = int(np.searchsorted(starts, starts[i] + BLOCK_BYTES, side="left"))
         j = max(j, i + 1)
         s, e = starts[i:j], ends[i:j]
         lengths = e - s
-        out_sizes = lengths + 4
+        out_sizes = lengths.astype(np.int64) + 4
         out_off = np.cumsum(out_sizes) - out_sizes
-        # the input bytes of these NAL units (start codes and skipped units left out)
-        lo, hi = int(s[0]), int(e[-1])
-        marks = np.zeros(hi - lo + 1, dtype=np.int8)
-        np.add.at(marks, s - lo, 1)
-        np.add.at(marks, e - lo, -1)
-        keep = np.cumsum(marks[:-1], dtype=np.int8).view(bool)
-        buf = np.empty(int(out_sizes.sum()), dtype=np.uint8)
-        slots = np.ones(buf.size, dtype=bool)
         hdr = (out_off[:, None] + np.arange(4)).ravel()
-        slots[hdr] = False
-        buf[slots] = data[lo:hi][keep]
+        code_len = s - index.code_start[nal_ids][i:j] if isinstance(nal_ids, slice) else None
+        if code_len is not None and bool(np.all(s[1:] - e[:-1] == code_len[1:])):
+            # the units lie back to back: the input with each start code widened to 4 bytes
+            # (a zero byte added before a 3-byte one), the lengths then written over the codes
+            base = int(s[0] - code_len[0])
+            data = src.read(base, int(e[-1]))
+            buf = np.empty(int(out_sizes.sum()), dtype=np.uint8)
+            out_at = in_at = 0
+            for k in np.flatnonzero(code_len == 3).tolist():
+                cut = int(s[k]) - 3 - base
+                buf[out_at : out_at + cut - in_at] = data[in_at:cut]
+                out_at += cut - in_at + 1
+                in_at = cut
+            buf[out_at:] = data[in_at:]
+        else:
+            # the input bytes of these NAL units (start codes and skipped units left out)
+            lo, hi = int(s[0]), int(e[-1])
+            marks = np.zeros(hi - lo + 1, dtype=np.int8)
+            np.add.at(marks, s - lo, 1)
+            np.add.at(marks, e - lo, -1)
+            keep = np.cumsum(marks[:-1], dtype=np.int8).view(bool)
+            buf = np.empty(int(out_sizes.sum()), dtype=np.uint8)
+            slots = np.ones(buf.size, dtype=bool)
+            slots[hdr] = False
+            buf[slots] = src.read(lo, hi)[keep]
         buf[hdr] = lengths.astype(">u4").view(np.uint8)
         out.write(memoryview(buf))
         i = j
@@ -96,12 +138,16 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return counts, values[starts]
 
 
-def _table(kind: bytes, columns: Iterable[np.ndarray], dtype: str, count: int) -> bytes:
-    body = np.stack([np.asarray(c, dtype=np.int64) for c in columns], axis=1).astype(dtype).tobytes()
+def _table(kind: bytes, columns: Iterable[np.ndarray], dtype: str, count: int) -> Box:
+    cols = list(columns)
+    table = np.empty((count, len(cols)), dtype=dtype)
+    for i, c in enumerate(cols):
+        table[:, i] = c
+    body = table.tobytes()
     return full_box(kind, 0, 0, struct.pack(">I", count), body)
 
 
-def avcc(sps: bytes, pps: bytes) -> bytes:
+def avcc(sps: bytes, pps: bytes) -> Box:
     return box(
         b"avcC",
         bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1]),
@@ -113,16 +159,14 @@ def avcc(sps: bytes, pps: bytes) -> bytes:
     )
 
 
-def moov(
-    index: AnnexBIndex, data: np.ndarray, sizes: np.ndarray, offsets: np.ndarray, pts_us: np.ndarray
-) -> bytes:
+def moov(index: AnnexBIndex, src: ByteSource, sizes: np.ndarray, offsets: np.ndarray, pts_us: np.ndarray) -> Box:
     nal_types = index.nal_type
     sps_at = np.flatnonzero(nal_types == NAL_SPS)
     pps_at = np.flatnonzero(nal_types == NAL_PPS)
     if sps_at.size == 0 or pps_at.size == 0:
         raise Mp4WriteError("the stream has no SPS/PPS")
-    sps = bytes(data[index.nal_start[sps_at[0]] : index.nal_end[sps_at[0]]])
-    pps = bytes(data[index.nal_start[pps_at[0]] : index.nal_end[pps_at[0]]])
+    sps = src.read(int(index.nal_start[sps_at[0]]), int(index.nal_end[sps_at[0]])).tobytes()
+    pps = src.read(int(index.nal_start[pps_at[0]]), int(index.nal_end[pps_at[0]])).tobytes()
     sps = sps.rstrip(b"\x00")
     pps = pps.rstrip(b"\x00")
     try:
@@ -144,7 +188,7 @@ def moov(
     run_counts, run_values = _runs(deltas)
     stts = _table(b"stts", (run_counts, run_values), ">u4", int(run_counts.size))
     keyframes = np.flatnonzero(index.au_keyframe) + 1
-    stss = _table(b"stss", (keyframes,), ">u4", int(keyframes.size)) if keyframes.size < n else b""
+    stss: bytes | Box = _table(b"stss", (keyframes,), ">u4", int(keyframes.size)) if keyframes.size < n else b""
     stsz = full_box(b"stsz", 0, 0, struct.pack(">II", 0, n), sizes.astype(">u4").tobytes())
     stsc = full_box(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, 1, 1))
     if n and int(offsets[-1]) > 0xFFFFFFFF:
@@ -206,20 +250,20 @@ def moov(
     return box(b"moov", mvhd, trak)
 
 
-def write_mp4(path: Path, data: np.ndarray, index: AnnexBIndex, pts_us: np.ndarray) -> None:
-    """Write the frames of `index` (over `data`) to `path`, frame i at pts_us[i] µs."""
+def write_mp4(path: Path, src: ByteSource, index: AnnexBIndex, pts_us: np.ndarray) -> None:
+    """Write the frames of `index` (over `src`) to `path`, frame i at pts_us[i] µs."""
     if index.frames == 0:
         raise Mp4WriteError("the stream holds no frames")
     if pts_us.size != index.frames:
         raise Mp4WriteError(f"{index.frames} frames but {pts_us.size} pts")
     layout = sample_layout(index)
-    ftyp = box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41")
+    ftyp = bytes(box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41"))
     mdat_header = struct.pack(">I4sQ", 1, b"mdat", 16 + layout.payload_bytes)
     first_offset = len(ftyp) + len(mdat_header)
     offsets = first_offset + np.cumsum(layout.sample_sizes) - layout.sample_sizes
-    header = moov(index, data, layout.sample_sizes, offsets, pts_us.astype(np.int64))
+    header = moov(index, src, layout.sample_sizes, offsets, pts_us.astype(np.int64))
     with path.open("wb") as out:
         out.write(ftyp)
         out.write(mdat_header)
-        write_payload(out, data, index, layout.nal_ids)
-        out.write(header)
+        write_payload(out, src, index, layout.nal_ids)
+        header.write_to(out)

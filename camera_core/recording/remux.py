@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from camera_core.recording.annexb import index_annexb, map_file
+from camera_core.recording.annexb import ByteSource, index_source
 from camera_core.recording.mp4_reader import Mp4ReadError, mp4_pts_us
 from camera_core.recording.mp4_writer import Mp4WriteError, write_mp4
+from camera_core.util.memory import release_free_memory
 
 TIME_BASE = Fraction(1, 1_000_000)
 
@@ -32,14 +33,9 @@ def remux_to_mp4(h264_path: Path, pts_us: Sequence[int] | np.ndarray, mp4_path: 
     tmp = mp4_path.with_name(mp4_path.name + ".part")
     pts = np.asarray(pts_us, dtype=np.int64)
     try:
-        data = map_file(h264_path)
-        index = index_annexb(data)
-        if index.frames > pts.size:
-            raise RemuxError(f"{h264_path.name} has more frames than its {pts.size} timing rows")
-        if index.frames != pts.size:
-            raise RemuxError(f"{h264_path.name} holds {index.frames} frames but there are {pts.size} timing rows")
-        write_mp4(tmp, data, index, pts)
-        del data, index
+        with ByteSource(h264_path) as src:
+            written = _write(src, h264_path, pts, tmp)
+        release_free_memory()  # the index's and the writer's blocks go back before the check
         verify_mp4(tmp, pts)
         os.replace(tmp, mp4_path)
     except (Mp4WriteError, OSError) as exc:
@@ -48,7 +44,18 @@ def remux_to_mp4(h264_path: Path, pts_us: Sequence[int] | np.ndarray, mp4_path: 
     except RemuxError:
         tmp.unlink(missing_ok=True)
         raise
-    return int(pts.size)
+    return written
+
+
+def _write(src: ByteSource, h264_path: Path, pts: np.ndarray, tmp: Path) -> int:
+    index = index_source(src)
+    release_free_memory()
+    if index.frames > pts.size:
+        raise RemuxError(f"{h264_path.name} has more frames than its {pts.size} timing rows")
+    if index.frames != pts.size:
+        raise RemuxError(f"{h264_path.name} holds {index.frames} frames but there are {pts.size} timing rows")
+    write_mp4(tmp, src, index, pts)
+    return index.frames
 
 
 def iter_mp4_pts_us(path: Path) -> Iterator[int]:

@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 
-from camera_core.recording.annexb import index_file, map_file
+from camera_core.recording.annexb import ByteSource, index_file
 from camera_core.recording.h264 import H264Encoder, H264Params
 from camera_core.recording.mp4_reader import mp4_pts_us
 from camera_core.recording.mp4_writer import Mp4WriteError, write_mp4
@@ -41,7 +41,7 @@ def pts_rows(n: int) -> np.ndarray:
 def test_pyav_reads_every_frame_at_its_pts_with_its_keyframe_flag(h264: Path, tmp_path: Path) -> None:
     mp4 = tmp_path / "out.mp4"
     pts = pts_rows(FRAMES)
-    write_mp4(mp4, map_file(h264), index_file(h264), pts)
+    write_mp4(mp4, ByteSource(h264), index_file(h264), pts)
     with av.open(str(h264), format="h264") as src:
         src_keys = [p.is_keyframe for p in src.demux(video=0) if p.size]
     with av.open(str(mp4)) as c:
@@ -61,7 +61,7 @@ def test_pyav_reads_every_frame_at_its_pts_with_its_keyframe_flag(h264: Path, tm
 def test_ffprobe_and_ffmpeg_accept_the_file(h264: Path, tmp_path: Path) -> None:
     mp4 = tmp_path / "out.mp4"
     pts = pts_rows(FRAMES)
-    write_mp4(mp4, map_file(h264), index_file(h264), pts)
+    write_mp4(mp4, ByteSource(h264), index_file(h264), pts)
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "packet=pts_time", "-of", "json", str(mp4)],
         capture_output=True,
@@ -70,7 +70,9 @@ def test_ffprobe_and_ffmpeg_accept_the_file(h264: Path, tmp_path: Path) -> None:
     )
     times = [float(p["pts_time"]) for p in json.loads(out.stdout)["packets"]]
     assert np.allclose(times, pts / 1e6, atol=1e-6)
-    decode = subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp4), "-f", "null", "-"], capture_output=True, text=True)
+    decode = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(mp4), "-f", "null", "-"], capture_output=True, text=True
+    )
     assert decode.returncode == 0 and decode.stderr == ""
 
 
@@ -78,4 +80,4 @@ def test_refuses_times_that_do_not_increase(h264: Path, tmp_path: Path) -> None:
     pts = pts_rows(FRAMES)
     pts[10] = pts[9]
     with pytest.raises(Mp4WriteError, match="do not increase at frame 10"):
-        write_mp4(tmp_path / "out.mp4", map_file(h264), index_file(h264), pts)
+        write_mp4(tmp_path / "out.mp4", ByteSource(h264), index_file(h264), pts)
