@@ -82,7 +82,7 @@ class ByteSource:
             return self._data[lo:hi]
         assert self._fd is not None
         buf = np.empty(hi - lo, dtype=np.uint8)
-        view = memoryview(buf)
+        view = buf.data.cast("B")
         done = 0
         while done < len(view):
             got = os.preadv(self._fd, [view[done:]], lo + done)

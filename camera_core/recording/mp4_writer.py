@@ -124,7 +124,7 @@ def write_payload(out: BinaryIO, src: ByteSource, index: AnnexBIndex, nal_ids: n
             slots[hdr] = False
             buf[slots] = src.read(lo, hi)[keep]
         buf[hdr] = lengths.astype(">u4").view(np.uint8)
-        out.write(memoryview(buf))
+        out.write(buf.data)
         i = j
 
 

@@ -60,8 +60,7 @@ def _write(src: ByteSource, h264_path: Path, pts: np.ndarray, tmp: Path) -> int:
 
 def iter_mp4_pts_us(path: Path) -> Iterator[int]:
     """Presentation times (µs) of every frame of an MP4's video stream, in file order."""
-    for pts in mp4_pts_us(path).tolist():
-        yield pts
+    yield from mp4_pts_us(path).tolist()
 
 
 def count_mp4_frames(path: Path) -> int:

@@ -13,8 +13,9 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
+import numpy as np
 
+from camera_core.recording.annexb import ByteSource, index_source
 from camera_core.util.files import fsync_file
 
 
@@ -39,28 +40,28 @@ class FileRepair:
 def whole_frames(h264: Path) -> tuple[array[int], int]:
     """(byte offset of every frame of a raw H.264 file, how many leading frames are whole).
 
-    Only the last group of pictures is decoded (every keyframe carries SPS/PPS), strictly, so a
-    frame cut short by a crash shows as a decode error."""
+    The frames are found by indexing the stream's start codes (annexb.py, no demuxing); only the
+    last group of pictures is decoded (every keyframe carries SPS/PPS), strictly, so a frame cut
+    short by a crash shows as a decode error."""
     if h264.stat().st_size == 0:
         return array("q"), 0
-    offsets: array[int] = array("q")
-    last_gop: list[av.Packet] = []
-    gop_start = 0
-    with av.open(str(h264), format="h264") as container:
-        stream = container.streams.video[0]
-        for packet in container.demux(stream):
-            if not packet.size or packet.pos is None or packet.pos < 0:
-                continue
-            if packet.is_keyframe:
-                last_gop, gop_start = [], len(offsets)
-            offsets.append(int(packet.pos))
-            last_gop.append(packet)
+    with ByteSource(h264) as src:
+        index = index_source(src)
+        if index.frames == 0:
+            return array("q"), 0
+        starts = index.code_start[index.au_first_nal].astype(np.int64)
+        offsets = array("q", starts.tobytes())
+        keys = index.keyframes
+        gop_start = int(keys[-1]) if keys.size else 0
+        last_gop = [src.read(*index.au_byte_range(i)).tobytes() for i in range(gop_start, index.frames)]
+    import av  # only for the last group of pictures
+
     decoder = av.CodecContext.create("h264", "r")
     decoder.options = {"err_detect": "careful+bitstream+buffer+explode"}
     whole = gop_start
     try:
-        for packet in last_gop:
-            decoder.decode(packet)
+        for data in last_gop:
+            decoder.decode(av.Packet(data))
             whole += 1
         decoder.decode(None)
     except av.FFmpegError:
