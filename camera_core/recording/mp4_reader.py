@@ -130,3 +130,24 @@ def mp4_pts_us(path: Path) -> np.ndarray:
         ticks = dts + shift
         return (2 * ticks * 1_000_000 + timescale) // (2 * timescale)
     raise Mp4ReadError("no video track")
+
+
+def mp4_keyframes(path: Path) -> np.ndarray:
+    """0-based numbers of the video track's keyframes (its stss; every frame when it has none)."""
+    with path.open("rb") as f:
+        moov = _read_moov(f)
+    for trak in _boxes(moov, 0, len(moov)).get(b"trak", []):
+        hdlr = _child(moov, trak, b"mdia", b"hdlr")
+        if hdlr is None or moov[hdlr[0] + 8 : hdlr[0] + 12] != b"vide":
+            continue
+        stbl = _child(moov, trak, b"mdia", b"minf", b"stbl")
+        if stbl is None:
+            raise Mp4ReadError("video track without stbl")
+        stss = _child(moov, stbl, b"stss")
+        if stss is None:
+            stsz = _child(moov, stbl, b"stsz")
+            count = struct.unpack_from(">I", moov, stsz[0] + 8)[0] if stsz else 0
+            return np.arange(count, dtype=np.int64)
+        (count,) = struct.unpack_from(">I", moov, stss[0] + 4)
+        return np.frombuffer(moov, dtype=">u4", count=count, offset=stss[0] + 8).astype(np.int64) - 1
+    raise Mp4ReadError("no video track")
