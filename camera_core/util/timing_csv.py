@@ -232,7 +232,6 @@ class _BlockParser:
         count = np.searchsorted(commas, newlines) - first
         if int(count.min()) < self.needed - 1:
             return None
-        # the comma after the needed fields' last one may be the newline: a sentinel past each line's commas
         result: list[np.ndarray] = []
         for column, position in zip(self.columns, self.positions, strict=True):
             begin = starts if position == 0 else commas[first + position - 1] + 1
@@ -244,9 +243,8 @@ class _BlockParser:
             length = length - negative
             if int(length.max()) > 19:
                 return None
-            if int(length.min()) < 1:
-                if column.default is None or bool(np.any(negative & (length < 1))):
-                    return None
+            if int(length.min()) < 1 and (column.default is None or bool(np.any(negative & (length < 1)))):
+                return None
             value = np.zeros(newlines.size, dtype=np.int64)
             for k in range(int(length.max())):
                 inside = k < length
