@@ -34,29 +34,30 @@ class Box:
 
     __slots__ = ("chunks", "size")
 
-    def __init__(self, kind: bytes, parts: Iterable[bytes | Box]) -> None:
-        self.chunks: list[bytes] = [b""]
+    def __init__(self, kind: bytes, parts: Iterable[bytes | np.ndarray | Box]) -> None:
+        self.chunks: list[bytes | np.ndarray] = [b""]
         for part in parts:
             if isinstance(part, Box):
                 self.chunks.extend(part.chunks)
-            elif part:
+            elif len(part):
                 self.chunks.append(part)
-        self.size = 8 + sum(len(c) for c in self.chunks)
+        self.size = 8 + sum(c.nbytes if isinstance(c, np.ndarray) else len(c) for c in self.chunks)
         self.chunks[0] = struct.pack(">I4s", self.size, kind)
 
     def write_to(self, out: BinaryIO) -> None:
         for chunk in self.chunks:
-            out.write(chunk)
+            out.write(chunk.data if isinstance(chunk, np.ndarray) else chunk)
 
     def __bytes__(self) -> bytes:
-        return b"".join(self.chunks)
+        return b"".join(c.tobytes() if isinstance(c, np.ndarray) else c for c in self.chunks)
 
 
-def box(kind: bytes, *parts: bytes | Box) -> Box:
+def box(kind: bytes, *parts: bytes | np.ndarray | Box) -> Box:
+    """A box of numpy arrays (big-endian tables, written as they are) and bytes."""
     return Box(kind, parts)
 
 
-def full_box(kind: bytes, version: int, flags: int, *parts: bytes | Box) -> Box:
+def full_box(kind: bytes, version: int, flags: int, *parts: bytes | np.ndarray | Box) -> Box:
     return Box(kind, (struct.pack(">I", (version << 24) | flags), *parts))
 
 
@@ -143,7 +144,7 @@ def _table(kind: bytes, columns: Iterable[np.ndarray], dtype: str, count: int) -
     table = np.empty((count, len(cols)), dtype=dtype)
     for i, c in enumerate(cols):
         table[:, i] = c
-    body = table.tobytes()
+    body = table
     return full_box(kind, 0, 0, struct.pack(">I", count), body)
 
 
@@ -186,15 +187,16 @@ def moov(index: AnnexBIndex, src: ByteSource, sizes: np.ndarray, offsets: np.nda
         raise Mp4WriteError(f"the first pts is negative ({first} µs)")
     movie_duration = first + media_duration
     run_counts, run_values = _runs(deltas)
+    del deltas
     stts = _table(b"stts", (run_counts, run_values), ">u4", int(run_counts.size))
     keyframes = np.flatnonzero(index.au_keyframe) + 1
     stss: bytes | Box = _table(b"stss", (keyframes,), ">u4", int(keyframes.size)) if keyframes.size < n else b""
-    stsz = full_box(b"stsz", 0, 0, struct.pack(">II", 0, n), sizes.astype(">u4").tobytes())
+    stsz = full_box(b"stsz", 0, 0, struct.pack(">II", 0, n), sizes.astype(">u4"))
     stsc = full_box(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, 1, 1))
     if n and int(offsets[-1]) > 0xFFFFFFFF:
-        stco = full_box(b"co64", 0, 0, struct.pack(">I", n), offsets.astype(">u8").tobytes())
+        stco = full_box(b"co64", 0, 0, struct.pack(">I", n), offsets.astype(">u8"))
     else:
-        stco = full_box(b"stco", 0, 0, struct.pack(">I", n), offsets.astype(">u4").tobytes())
+        stco = full_box(b"stco", 0, 0, struct.pack(">I", n), offsets.astype(">u4"))
     avc1 = box(
         b"avc1",
         bytes(6),
@@ -260,8 +262,11 @@ def write_mp4(path: Path, src: ByteSource, index: AnnexBIndex, pts_us: np.ndarra
     ftyp = bytes(box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41"))
     mdat_header = struct.pack(">I4sQ", 1, b"mdat", 16 + layout.payload_bytes)
     first_offset = len(ftyp) + len(mdat_header)
-    offsets = first_offset + np.cumsum(layout.sample_sizes) - layout.sample_sizes
-    header = moov(index, src, layout.sample_sizes, offsets, pts_us.astype(np.int64))
+    offsets = np.cumsum(layout.sample_sizes)
+    offsets -= layout.sample_sizes
+    offsets += first_offset
+    header = moov(index, src, layout.sample_sizes, offsets, pts_us.astype(np.int64, copy=False))
+    del offsets  # the moov holds its own big-endian copy
     with path.open("wb") as out:
         out.write(ftyp)
         out.write(mdat_header)
