@@ -18,7 +18,7 @@ COLUMNS = [Column("frame_number"), Column("pts_us"), Column("big"), Column("opt"
 def both(path: Path, columns: list[Column], monkeypatch: pytest.MonkeyPatch) -> tuple[dict, dict]:
     fast = read_columns(path, columns)
     with monkeypatch.context() as m:
-        m.setattr(timing_csv._BlockParser, "_parse_ints", lambda self, data: None)
+        m.setattr(timing_csv._BlockParser, "_parse_plain", lambda self, data: None)
         slow = read_columns(path, columns)
     return (
         {k: v.tolist() for k, v in fast.values.items()} | {"skipped": fast.skipped_rows},
@@ -44,6 +44,34 @@ def test_fast_and_loadtxt_paths_agree(tmp_path: Path, body: str, monkeypatch: py
     assert fast == slow
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "0,1796101275.898615,1\n1,-0.5,2\n2,33333.333,3\n3,,4\n4,7,5\n5,.25,6\n6,3.,7\n",
+        "0,1e5,1\n1,2.5,2\n",  # an exponent
+        "0,1.2.3,1\n",  # two dots
+        "0,inf,1\n",
+        "0,12345678901234567.5,1\n",  # more digits than a double holds exactly
+    ],
+)
+def test_decimals_read_as_loadtxt_reads_them(tmp_path: Path, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("frame_number,write_time_unix,pts_us\n" + body)
+    columns = [Column("frame_number"), Column("write_time_unix", "float64", default=0.0), Column("pts_us")]
+    fast, slow = both(path, columns, monkeypatch)
+    assert fast == slow
+
+
+def test_random_decimals_are_the_same_doubles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    whole = rng.integers(0, 2_000_000_000, 3000)
+    frac = rng.integers(0, 1_000_000, 3000)
+    path = tmp_path / "t.csv"
+    path.write_text("frame_number,t\n" + "".join(f"{i},{w}.{f:06d}\n" for i, (w, f) in enumerate(zip(whole, frac))))
+    fast, slow = both(path, [Column("frame_number"), Column("t", "float64")], monkeypatch)
+    assert fast == slow
+
+
 def test_a_narrow_column_out_of_range_agrees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "t.csv"
     path.write_text(HEADER + "0,x,5,1,1\n1,x,300,2,2\n2,x,7,3,3\n")
@@ -57,7 +85,7 @@ def test_the_fast_path_reads_a_plain_file(tmp_path: Path) -> None:
     rows = "".join(f"{i},1.0,{i * 33_333 - 100},{10**18 + i},{i % 3}\n" for i in range(n))
     path.write_text(HEADER + rows)
     parser = timing_csv._BlockParser(COLUMNS, [0, 2, 3, 4])
-    parsed = parser._parse_ints((HEADER + rows).split("\n", 1)[1].encode())
+    parsed = parser._parse_plain((HEADER + rows).split("\n", 1)[1].encode())
     assert parsed is not None  # not handed back: the fast path did the work
     table = read_columns(path, COLUMNS)
     assert table["pts_us"].tolist() == [i * 33_333 - 100 for i in range(n)]
