@@ -67,7 +67,9 @@ def test_random_decimals_are_the_same_doubles(tmp_path: Path, monkeypatch: pytes
     whole = rng.integers(0, 2_000_000_000, 3000)
     frac = rng.integers(0, 1_000_000, 3000)
     path = tmp_path / "t.csv"
-    path.write_text("frame_number,t\n" + "".join(f"{i},{w}.{f:06d}\n" for i, (w, f) in enumerate(zip(whole, frac))))
+    path.write_text(
+        "frame_number,t\n" + "".join(f"{i},{w}.{f:06d}\n" for i, (w, f) in enumerate(zip(whole, frac, strict=True)))
+    )
     fast, slow = both(path, [Column("frame_number"), Column("t", "float64")], monkeypatch)
     assert fast == slow
 
