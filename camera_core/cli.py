@@ -7,12 +7,15 @@ import difflib
 import importlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from camera_core.config.loader import DEFAULT_CONFIG_PATH, load_settings
-from camera_core.config.settings import SETTING_FIELDS, Settings, allowed_text, parse_value
-from camera_core.errors import ConfigError
 from camera_core.util.cli_tool import run_tool
+
+if TYPE_CHECKING:
+    from camera_core.config.settings import Settings
+
+# The config modules are imported where the modes' flags are parsed, not here: a tool
+# (`python -m camera_core convert ...`) starts without them.
 
 #: tool name -> "module:function" taking argv and returning an exit code
 TOOLS: dict[str, str] = {
@@ -35,6 +38,9 @@ MODES: dict[str, str] = {
 
 
 def _value_type(key: str, flag: str) -> Any:
+    from camera_core.config.settings import parse_value
+    from camera_core.errors import ConfigError
+
     def convert(text: str) -> Any:
         try:
             return parse_value(key, text, flag)
@@ -58,6 +64,9 @@ def bool_flag_help(key: str, flag: str, text: str, default: bool, has_neg: bool)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from camera_core.config.loader import DEFAULT_CONFIG_PATH
+    from camera_core.config.settings import SETTING_FIELDS, Settings, allowed_text
+
     parser = argparse.ArgumentParser(
         prog="main_camera.py",
         description="Record from one or more cameras with exact per-frame timing. "
@@ -121,6 +130,9 @@ def nearest_flag_hint(parser: argparse.ArgumentParser, unknown: list[str]) -> st
 
 def parse_settings(argv: list[str]) -> Settings:
     """Flags and config file into Settings; exits 2 with a clear message on any bad value."""
+    from camera_core.config.loader import load_settings
+    from camera_core.errors import ConfigError
+
     parser = build_parser()
     namespace, unknown = parser.parse_known_args(argv)
     if unknown:
