@@ -12,6 +12,11 @@ import numpy as np
 
 from camera_core.recording.annexb import AnnexBIndex, ByteSource, index_source
 from camera_core.recording.mp4_reader import mp4_keyframes, mp4_pts_us
+from camera_core.util.memory import release_free_memory
+
+
+def _frame_ranges(index: AnnexBIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return index.code_start[index.au_first_nal], index.nal_end[index.au_end_nal - 1], index.keyframes
 
 
 @dataclass(slots=True)
@@ -20,20 +25,26 @@ class FrameSampler:
     frames: int
     #: every frame's pts in µs (MP4 only)
     pts_us: np.ndarray | None
-    index: AnnexBIndex | None
+    #: .h264 only: each frame's bytes [start, stop) and the keyframes (the rest of the index is let go)
+    au_start: np.ndarray | None = None
+    au_stop: np.ndarray | None = None
+    keyframes: np.ndarray | None = None
 
     @classmethod
     def open(cls, path: Path) -> FrameSampler:
         if path.suffix == ".h264":
             with ByteSource(path) as src:
                 index = index_source(src)
-            return cls(path, index.frames, None, index)
+            sampler = cls(path, index.frames, None, *_frame_ranges(index))
+            del index
+            release_free_memory()
+            return sampler
         pts = mp4_pts_us(path)
-        return cls(path, int(pts.size), pts, None)
+        return cls(path, int(pts.size), pts)
 
     def sample_codes(self, keyframes: int, limit: int) -> Iterator[tuple[int, np.ndarray]]:
         """(frame index, gray image) of the sampled frames below `limit`, in order."""
-        if self.index is not None:
+        if self.au_start is not None:
             yield from self._sample_h264(keyframes, limit)
         else:
             yield from self._sample_mp4(keyframes, limit)
@@ -41,9 +52,9 @@ class FrameSampler:
     def _sample_h264(self, count: int, limit: int) -> Iterator[tuple[int, np.ndarray]]:
         import av
 
-        index = self.index
-        assert index is not None
-        keys = index.keyframes
+        assert self.keyframes is not None and self.au_start is not None and self.au_stop is not None
+        starts, stops = self.au_start, self.au_stop
+        keys = self.keyframes
         keys = keys[keys < limit]
         if keys.size == 0:
             return
@@ -54,14 +65,14 @@ class FrameSampler:
                 if k == last:
                     break
                 decoder = av.CodecContext.create("h264", "r")
-                frames = decoder.decode(av.Packet(src.read(*index.au_byte_range(k)).tobytes()))
+                frames = decoder.decode(av.Packet(src.read(int(starts[k]), int(stops[k])).tobytes()))
                 frames += decoder.decode(None)
                 if frames:
                     yield k, frames[0].to_ndarray(format="gray")
             decoder = av.CodecContext.create("h264", "r")
             i = last
             for k in range(last, limit):
-                for frame in decoder.decode(av.Packet(src.read(*index.au_byte_range(k)).tobytes())):
+                for frame in decoder.decode(av.Packet(src.read(int(starts[k]), int(stops[k])).tobytes())):
                     yield i, frame.to_ndarray(format="gray")
                     i += 1
             for frame in decoder.decode(None):
