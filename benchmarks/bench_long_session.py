@@ -7,18 +7,22 @@ each child process (os.wait4), medians over the rounds, and the ratio camera_cor
 Bare tools: report - numpy.loadtxt of the columns the report needs from both CSVs; convert -
 `ffmpeg -c copy` of both .h264 files to MP4; verify - `ffmpeg -f null` decode of both files plus
 the loadtxt; recover - `ffmpeg -c copy` to the null muxer (reads every packet, as the repair does)
-plus reading both CSVs. The session is built once in a temporary folder (about 400 MB); recover
+plus reading both CSVs. `verify` runs with --no-codes (the session's frames carry no frame codes) and
+counts the frames without decoding (a recording of over 10,000 frames is not decoded frame by frame
+unless --full). The session is built once in a temporary folder (about 400 MB); recover
 runs on a second copy put back into its crashed state before every round.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -88,6 +92,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tools", default="report,convert,recover,verify")
     args = parser.parse_args()
+    # bytecode compiled first, as an install does (this environment sets PYTHONDONTWRITEBYTECODE):
+    # without it every child compiles matplotlib & co. from source and the figures mean little
+    compileall.compile_dir(Path(__file__).resolve().parent.parent / "camera_core", quiet=1)
+    compileall.compile_dir(sysconfig.get_paths()["purelib"], quiet=1, workers=2)
     with tempfile.TemporaryDirectory(prefix="long_session_") as tmp:
         root = Path(tmp)
         # Built by a child: a parent that held the arrays would lend its size to every child's peak

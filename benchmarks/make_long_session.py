@@ -85,14 +85,15 @@ def timing_arrays(camera_id: int, frames: int, fps: float) -> dict[str, np.ndarr
 
 
 def write_csv(path: Path, cols: dict[str, np.ndarray], fps: float) -> None:
-    """The recorder's format (timing_log.format_row): integers, write time to µs, duration to ns."""
+    """The recorder's format (timing_log.format_row): integers, write time to µs, duration to ns, and
+    the sync and exposure columns empty (as a recording without them writes them): 13 fields a row."""
     duration = f"{1e6 / fps:.3f}"
     with path.open("w", encoding="utf-8", newline="") as f:
         f.write(",".join(COLUMNS) + "\n")
         for start in range(0, cols["frame_number"].size, ROWS_PER_WRITE):
             part = {k: v[start : start + ROWS_PER_WRITE].tolist() for k, v in cols.items()}
             f.writelines(
-                f"{n},{w:.6f},{s},{d},{t},{c},{p},{duration},{q}\n"
+                f"{n},{w:.6f},{s},{d},{t},{c},{p},{duration},{q},,,,\n"
                 for n, w, s, d, t, c, p, q in zip(
                     part["frame_number"],
                     part["write_time_unix"],

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from camera_core.config import flags
-from camera_core.config.settings import Settings
 from camera_core.util.cli_tool import run_tool
+
+if TYPE_CHECKING:
+    from camera_core.config.settings import Settings
+
+# The config modules are imported where the modes' flags are parsed, not here: a tool
+# (`python -m camera_core convert ...`) starts without them.
 
 #: tool name -> "module:function" taking argv and returning an exit code
 TOOLS: dict[str, str] = {
@@ -33,11 +37,15 @@ MODES: dict[str, str] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The modes' flags (config/flags.py), with the tools named in --help."""
+    from camera_core.config import flags
+
     return flags.build_parser(f"{flags.DESCRIPTION} Tools: {', '.join(TOOLS)} (python -m camera_core TOOL --help).")
 
 
 def parse_settings(argv: list[str]) -> Settings:
     """Flags and config file into Settings; exits 2 with a clear message on any bad value."""
+    from camera_core.config import flags
+
     return flags.parse_settings(argv, build_parser())
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from camera_core.recording.remux import RemuxError, remux_to_mp4
 from camera_core.recording.timing_log import timing_csv_of
+from camera_core.util.memory import release_free_memory
 from camera_core.util.timing_csv import TimingCsvError, read_int_column
 
 
@@ -20,6 +21,7 @@ def convert_file(h264: Path, keep: bool = False) -> Path:
         pts = read_int_column(csv_path, "pts_us")
     except TimingCsvError as exc:
         raise RemuxError(str(exc)) from exc
+    release_free_memory()  # the CSV parser's blocks go back before the video is indexed
     mp4 = h264.with_suffix(".mp4")
     remux_to_mp4(h264, pts, mp4)
     if not keep:

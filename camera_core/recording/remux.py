@@ -1,5 +1,8 @@
 """H.264 to MP4 without re-encoding, each frame's pts from its timing row (microsecond time base),
-then verified to hold every frame before the caller may delete the .h264."""
+then verified to hold every frame before the caller may delete the .h264.
+
+The stream is indexed (annexb.py) and written (mp4_writer.py) with numpy, without PyAV, and the
+check reads the written MP4's sample tables back (mp4_reader.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,12 @@ from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 
-import av
+import numpy as np
+
+from camera_core.recording.annexb import ByteSource, index_source
+from camera_core.recording.mp4_reader import Mp4ReadError, mp4_pts_us
+from camera_core.recording.mp4_writer import Mp4WriteError, write_mp4
+from camera_core.util.memory import release_free_memory
 
 TIME_BASE = Fraction(1, 1_000_000)
 
@@ -17,33 +25,20 @@ class RemuxError(Exception):
     """The MP4 could not be written or does not hold every frame."""
 
 
-def remux_to_mp4(h264_path: Path, pts_us: Sequence[int], mp4_path: Path) -> int:
+def remux_to_mp4(h264_path: Path, pts_us: Sequence[int] | np.ndarray, mp4_path: Path) -> int:
     """Mux `h264_path` into `mp4_path` with the given per-frame pts (µs). Returns the frame count.
 
     Written to a temporary name and renamed only once verified, so a crash never leaves a partial
     .mp4 under the final name."""
     tmp = mp4_path.with_name(mp4_path.name + ".part")
-    written = 0
+    pts = np.asarray(pts_us, dtype=np.int64)
     try:
-        with av.open(str(h264_path), format="h264") as src, av.open(str(tmp), "w", format="mp4") as dst:
-            in_stream = src.streams.video[0]
-            out_stream = dst.add_stream_from_template(in_stream)
-            out_stream.time_base = TIME_BASE
-            for packet in src.demux(in_stream):
-                if packet.size == 0:
-                    continue
-                if written >= len(pts_us):
-                    raise RemuxError(f"{h264_path.name} has more frames than its {len(pts_us)} timing rows")
-                packet.pts = packet.dts = pts_us[written]
-                packet.time_base = TIME_BASE
-                packet.stream = out_stream
-                dst.mux(packet)
-                written += 1
-        if written != len(pts_us):
-            raise RemuxError(f"{h264_path.name} holds {written} frames but there are {len(pts_us)} timing rows")
-        verify_mp4(tmp, pts_us)
+        with ByteSource(h264_path) as src:
+            written = _write(src, h264_path, pts, tmp)
+        release_free_memory()  # the index's and the writer's blocks go back before the check
+        verify_mp4(tmp, pts)
         os.replace(tmp, mp4_path)
-    except (av.FFmpegError, OSError) as exc:
+    except (Mp4WriteError, OSError) as exc:
         tmp.unlink(missing_ok=True)
         raise RemuxError(f"{h264_path.name}: {exc}") from exc
     except RemuxError:
@@ -52,31 +47,39 @@ def remux_to_mp4(h264_path: Path, pts_us: Sequence[int], mp4_path: Path) -> int:
     return written
 
 
+def _write(src: ByteSource, h264_path: Path, pts: np.ndarray, tmp: Path) -> int:
+    index = index_source(src)
+    release_free_memory()
+    if index.frames > pts.size:
+        raise RemuxError(f"{h264_path.name} has more frames than its {pts.size} timing rows")
+    if index.frames != pts.size:
+        raise RemuxError(f"{h264_path.name} holds {index.frames} frames but there are {pts.size} timing rows")
+    write_mp4(tmp, src, index, pts)
+    return index.frames
+
+
 def iter_mp4_pts_us(path: Path) -> Iterator[int]:
-    """Presentation times (µs) of every packet of an MP4's video stream, in file order, one at a
-    time (a 10-hour file has a million: no list of them is kept)."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        tb = stream.time_base
-        if tb is None:
-            raise ValueError(f"{path}: its video stream has no time base")
-        # pts * tb in µs, rounded half up, in integers (a Fraction per packet costs microseconds)
-        num, den = tb.numerator * 1_000_000, tb.denominator
-        for p in container.demux(stream):
-            if p.size and p.pts is not None:
-                yield (2 * p.pts * num + den) // (2 * den)
+    """Presentation times (µs) of every frame of an MP4's video stream, in file order."""
+    yield from mp4_pts_us(path).tolist()
 
 
-def verify_mp4(path: Path, pts_us: Sequence[int]) -> None:
+def count_mp4_frames(path: Path) -> int:
+    """Frames of an MP4's video track (from its sample tables)."""
+    return int(mp4_pts_us(path).size)
+
+
+def verify_mp4(path: Path, pts_us: Sequence[int] | np.ndarray) -> None:
     """Raise RemuxError unless the MP4 holds exactly these frames at these times (±1 µs)."""
-    found = 0
-    for found, pts in enumerate(iter_mp4_pts_us(path), start=1):
-        if found > len(pts_us):
-            break
-        expected = pts_us[found - 1]
-        if abs(pts - expected) > 1:
-            raise RemuxError(f"{path.name} frame {found - 1} has pts {pts} µs, expected {expected} µs")
-    if found > len(pts_us):
-        raise RemuxError(f"{path.name} holds more than {len(pts_us)} frames, expected {len(pts_us)}")
-    if found < len(pts_us):
-        raise RemuxError(f"{path.name} holds {found} frames, expected {len(pts_us)}")
+    expected = np.asarray(pts_us, dtype=np.int64)
+    try:
+        found = mp4_pts_us(path)
+    except (Mp4ReadError, OSError) as exc:
+        raise RemuxError(f"{path.name}: {exc}") from exc
+    if found.size > expected.size:
+        raise RemuxError(f"{path.name} holds more than {expected.size} frames, expected {expected.size}")
+    if found.size < expected.size:
+        raise RemuxError(f"{path.name} holds {found.size} frames, expected {expected.size}")
+    off = np.flatnonzero(np.abs(found - expected) > 1)
+    if off.size:
+        i = int(off[0])
+        raise RemuxError(f"{path.name} frame {i} has pts {int(found[i])} µs, expected {int(expected[i])} µs")

@@ -1,6 +1,11 @@
-"""Check a recording against its timing CSV by decoding it: frames = rows, frame codes (sim and
-the test fake) step by exactly 1 + dropped_since_last, and MP4 pts equal the rows' pts_us.
-The `verify` command checks frame codes only where the session's manifest says a sim recorded it."""
+"""Check a recording against its timing CSV: frames = rows, frame codes (sim and the test fake) step
+by exactly 1 + dropped_since_last, and MP4 pts equal the rows' pts_us.
+The `verify` command checks frame codes only where the session's manifest says a sim recorded it.
+
+Recordings up to FULL_DECODE_FRAMES frames (and any with `full=True`, `--full`) are decoded frame by
+frame. Longer ones are counted exactly without decoding (the .h264's start-code index, the MP4's
+sample tables: every frame, every pts) and their frame codes are checked on a sample: the keyframes
+of up to SAMPLED_KEYFRAMES evenly spread groups of pictures, plus every frame of the last group."""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import av
+import numpy as np
 
 from camera_core.frames.framecode import read_code
 from camera_core.recording.timing_log import timing_csv_of
@@ -32,6 +38,8 @@ class VerifyReport:
     rows: int = 0
     drops_reported: int = 0
     problems: list[str] = field(default_factory=list)
+    #: frames whose code was checked; None: every frame was decoded (no sample)
+    codes_sampled: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -45,11 +53,14 @@ class VerifyReport:
             "drops": self.drops_reported,
             "ok": self.ok,
             "problems": list(self.problems),
+            "frame_codes_sampled": self.codes_sampled,
         }
 
 
 def iter_frames(video: Path, *, codes: bool = True) -> Iterator[DecodedFrame]:
     """Every frame of a .h264 or .mp4 as it is decoded, with its frame code and (MP4) pts in µs."""
+    import av
+
     fmt = "h264" if video.suffix == ".h264" else None
     with av.open(str(video), format=fmt) as container:
         stream = container.streams.video[0]
@@ -71,9 +82,18 @@ VERIFY_COLUMNS = [Column("frame_number"), Column("dropped_since_last"), Column("
 MAX_PROBLEMS = 20
 
 
-def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: bool = True) -> VerifyReport:
-    """Decode `video` and compare it with its timing rows, frame by frame as it decodes.
-    `check_codes` needs frames that carry a frame code (sim source, test fake)."""
+#: Recordings up to this many frames are decoded frame by frame unless told otherwise.
+FULL_DECODE_FRAMES = 10_000
+#: Keyframes decoded (evenly spread) to check a longer recording's frame codes.
+SAMPLED_KEYFRAMES = 300
+
+
+def verify_recording(
+    video: Path, csv_path: Path | None = None, *, check_codes: bool = True, full: bool | None = None
+) -> VerifyReport:
+    """Compare `video` with its timing rows. `check_codes` needs frames that carry a frame code (sim
+    source, test fake). `full`: decode every frame (None: only when it holds at most
+    FULL_DECODE_FRAMES frames; longer ones are counted exactly and their codes sampled)."""
     csv_path = csv_path or timing_csv_of(video)
     report = VerifyReport(video.name)
     try:
@@ -83,6 +103,55 @@ def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: 
         return report
     numbers, drops, pts = (table[c.name].data for c in VERIFY_COLUMNS)
     report.rows = table.rows
+    if full is not True:
+        from camera_core.recording.sampled_frames import FrameSampler
+
+        sampler = FrameSampler.open(video)
+        if full is False or sampler.frames > FULL_DECODE_FRAMES:
+            _verify_sampled(report, sampler, numbers, drops, pts, check_codes)
+            return report
+    _verify_every_frame(report, video, numbers, drops, pts, check_codes)
+    return report
+
+
+def _verify_sampled(
+    report: VerifyReport, sampler: object, numbers: Any, drops: Any, pts: Any, check_codes: bool
+) -> None:
+    from camera_core.recording.sampled_frames import FrameSampler
+
+    assert isinstance(sampler, FrameSampler)
+    report.frames = sampler.frames
+    n = min(report.frames, report.rows)
+    numbers, drops, pts = (np.asarray(a)[:n].astype(np.int64) for a in (numbers, drops, pts))
+    report.drops_reported = int(drops.sum())
+    for i in np.flatnonzero(numbers != np.arange(n))[:MAX_PROBLEMS].tolist():
+        report.problems.append(f"row {i} has frame_number {numbers[i]}")
+    if sampler.pts_us is not None:
+        for i in np.flatnonzero(np.abs(sampler.pts_us[:n] - pts) > 1)[:MAX_PROBLEMS].tolist():
+            report.problems.append(f"frame {i}: pts {int(sampler.pts_us[i])} µs but the row says {pts[i]} µs")
+    report.codes_sampled = 0
+    if check_codes and n:
+        # frame i's code is frame 0's plus i plus the drops the rows report after frame 0
+        steps = np.cumsum(1 + drops) - (1 + drops[0])
+        base: int | None = None
+        for i, image in sampler.sample_codes(SAMPLED_KEYFRAMES, limit=n):
+            code = read_code(image)
+            report.codes_sampled += 1
+            if base is None:
+                base = code - int(steps[i])
+                continue
+            if code != base + int(steps[i]) and len(report.problems) <= MAX_PROBLEMS:
+                report.problems.append(f"frame {i}: frame code {code}, but the rows' drops say {base + int(steps[i])}")
+    if len(report.problems) > MAX_PROBLEMS:
+        del report.problems[MAX_PROBLEMS:]
+        report.problems.append("... (more problems not listed)")
+    if report.frames != report.rows:
+        report.problems.insert(0, f"{report.frames} frames in the video but {report.rows} timing rows")
+
+
+def _verify_every_frame(
+    report: VerifyReport, video: Path, numbers: Any, drops: Any, pts: Any, check_codes: bool
+) -> None:
     previous_code = 0
     comparing = True
     for i, frame in enumerate(iter_frames(video, codes=check_codes)):
@@ -105,7 +174,6 @@ def verify_recording(video: Path, csv_path: Path | None = None, *, check_codes: 
             comparing = False
     if report.frames != report.rows:
         report.problems.insert(0, f"{report.frames} frames in the video but {report.rows} timing rows")
-    return report
 
 
 #: Backends whose frames carry a frame code (the sim draws one into every frame).
@@ -151,8 +219,11 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(
         prog="python -m camera_core verify",
-        description="Decode recordings and check them against their timing CSVs: frames = rows, "
-        "frame_number = position, MP4 pts = pts_us, and (sim/test frames) frame codes step by 1 + drops.",
+        description="Check recordings against their timing CSVs: frames = rows, frame_number = position, "
+        "MP4 pts = pts_us, and (sim/test frames) frame codes step by 1 + drops. Recordings of up to "
+        f"{FULL_DECODE_FRAMES:,} frames are decoded frame by frame; longer ones are counted exactly without "
+        f"decoding (every frame, every pts) and their frame codes checked on a sample: the keyframes of up to "
+        f"{SAMPLED_KEYFRAMES} evenly spread groups of pictures plus the whole last group (--full decodes every frame).",
     )
     parser.add_argument("paths", nargs="+", type=Path, help=".h264/.mp4 files or session folders")
     codes = parser.add_mutually_exclusive_group()
@@ -165,6 +236,12 @@ def main(argv: list[str]) -> int:
     )
     codes.add_argument("--no-codes", dest="codes", action="store_const", const=False, help="never check frame codes")
     parser.add_argument("--json", action="store_true", help="one JSON object per recording")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        default=None,
+        help=f"decode every frame (default: only recordings of up to {FULL_DECODE_FRAMES:,} frames)",
+    )
     args = parser.parse_args(argv)
     videos: list[Path] = []
     for p in args.paths:
@@ -185,7 +262,12 @@ def main(argv: list[str]) -> int:
             failed += 1
             continue
         check_codes, checked = code_check_decision(video, args.codes)
-        report = verify_recording(video, check_codes=check_codes)
+        report = verify_recording(video, check_codes=check_codes, full=args.full)
+        if check_codes and report.codes_sampled is not None:
+            checked = (
+                f"frame codes checked: {report.codes_sampled:,} of {report.frames:,} "
+                "(sampled; --full decodes every frame)"
+            )
         failed += not report.ok
         if args.json:
             print(json.dumps({**report.as_dict(), "frame_codes_checked": check_codes}))

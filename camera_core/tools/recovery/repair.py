@@ -13,9 +13,13 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
+import numpy as np
 
+from camera_core.recording.annexb import ByteSource, index_source
 from camera_core.util.files import fsync_file
+
+#: bytes of a timing CSV checked per step
+ROWS_BLOCK_BYTES = 1 << 22
 
 
 @dataclass(slots=True)
@@ -39,28 +43,28 @@ class FileRepair:
 def whole_frames(h264: Path) -> tuple[array[int], int]:
     """(byte offset of every frame of a raw H.264 file, how many leading frames are whole).
 
-    Only the last group of pictures is decoded (every keyframe carries SPS/PPS), strictly, so a
-    frame cut short by a crash shows as a decode error."""
+    The frames are found by indexing the stream's start codes (annexb.py, no demuxing); only the
+    last group of pictures is decoded (every keyframe carries SPS/PPS), strictly, so a frame cut
+    short by a crash shows as a decode error."""
     if h264.stat().st_size == 0:
         return array("q"), 0
-    offsets: array[int] = array("q")
-    last_gop: list[av.Packet] = []
-    gop_start = 0
-    with av.open(str(h264), format="h264") as container:
-        stream = container.streams.video[0]
-        for packet in container.demux(stream):
-            if not packet.size or packet.pos is None or packet.pos < 0:
-                continue
-            if packet.is_keyframe:
-                last_gop, gop_start = [], len(offsets)
-            offsets.append(int(packet.pos))
-            last_gop.append(packet)
+    with ByteSource(h264) as src:
+        index = index_source(src)
+        if index.frames == 0:
+            return array("q"), 0
+        starts = index.code_start[index.au_first_nal].astype(np.int64)
+        offsets = array("q", starts.tobytes())
+        keys = index.keyframes
+        gop_start = int(keys[-1]) if keys.size else 0
+        last_gop = [src.read(*index.au_byte_range(i)).tobytes() for i in range(gop_start, index.frames)]
+    import av  # only for the last group of pictures
+
     decoder = av.CodecContext.create("h264", "r")
     decoder.options = {"err_detect": "careful+bitstream+buffer+explode"}
     whole = gop_start
     try:
-        for packet in last_gop:
-            decoder.decode(packet)
+        for data in last_gop:
+            decoder.decode(av.Packet(data))
             whole += 1
         decoder.decode(None)
     except av.FFmpegError:
@@ -80,25 +84,56 @@ class CsvRows:
 
 def read_rows(csv_path: Path) -> CsvRows:
     """The whole rows of a timing CSV: a last line without its newline, or one that does not parse
-    (wrong field count, frame_number not its position), ends the rows."""
+    (wrong field count, frame_number not its position), ends the rows. Read in blocks and checked
+    with numpy (a 10-hour CSV has a million rows)."""
     ends: array[int] = array("q")
     lines = 0
     with csv_path.open("rb") as f:
         header = f.readline()
         width = header.count(b",") + 1
-        offset = len(header)
+        offset = len(header)  # file offset of `carry`'s first byte
         whole = True
-        for line in f:
-            lines += 1
-            offset += len(line)
-            if not whole:
+        carry = b""
+        while block := f.read(ROWS_BLOCK_BYTES):
+            data = carry + block
+            buf = np.frombuffer(data, dtype=np.uint8)
+            newlines = np.flatnonzero(buf == 10)
+            if newlines.size == 0:
+                carry = data
                 continue
-            parts = line.rstrip(b"\n").split(b",")
-            if not line.endswith(b"\n") or len(parts) != width or not parts[0].isdigit() or int(parts[0]) != len(ends):
-                whole = False
-                continue
-            ends.append(offset)
+            lines += int(newlines.size)
+            if whole:
+                good = _whole_rows(buf, newlines, width, len(ends))
+                ends.extend((newlines[:good] + 1 + offset).tolist())
+                whole = good == newlines.size
+            cut = int(newlines[-1]) + 1
+            carry = data[cut:]
+            offset += cut
+        lines += bool(carry)  # a last line without its newline: counted, never whole
     return CsvRows(len(header), ends, lines)
+
+
+def _whole_rows(buf: np.ndarray, newlines: np.ndarray, width: int, first_number: int) -> int:
+    """How many of the lines ending at `newlines` are whole rows before the first that is not: the
+    right number of fields, frame_number all digits and equal to its position."""
+    starts = np.empty_like(newlines)
+    starts[0] = 0
+    starts[1:] = newlines[:-1] + 1
+    commas = np.flatnonzero(buf == 44)
+    first_comma_at = np.searchsorted(commas, starts)
+    ok = np.searchsorted(commas, newlines) - first_comma_at == width - 1
+    first_comma = commas[np.minimum(first_comma_at, max(commas.size - 1, 0))] if commas.size else newlines
+    field_len = np.where(first_comma_at < commas.size, first_comma, newlines) - starts
+    ok &= (field_len >= 1) & (field_len <= 18)
+    value = np.zeros(newlines.size, dtype=np.int64)
+    for k in range(int(field_len[ok].max()) if ok.any() else 0):
+        in_field = k < field_len
+        digit = buf[np.minimum(starts + k, buf.size - 1)].astype(np.int64) - 48
+        ok &= ~in_field | ((digit >= 0) & (digit <= 9))
+        value = np.where(in_field, value * 10 + digit, value)
+    ok &= value == first_number + np.arange(newlines.size)
+    bad = np.flatnonzero(~ok)
+    return int(bad[0]) if bad.size else int(newlines.size)
 
 
 def write_rows(csv_path: Path, end: int) -> None:
