@@ -47,6 +47,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "camera_core.sources.frame",
             "camera_core.sources.framecode",
             "camera_core.sources.pool",
+            "camera_core.overlay_style",
+            "camera_core.burnin",
             "camera_core.overlay",
         ],
     ),

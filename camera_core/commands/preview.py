@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import base64
 import logging
+from typing import TYPE_CHECKING
 
 import simplejpeg
 
 from camera_core.commands.protocol import encode_line, preview_message
 from camera_core.commands.writer import ProtocolWriter
-from camera_core.preview import Preview, PreviewCamera, PreviewFeed, RenderedPreview
+from camera_core.preview import Preview, PreviewCamera
+
+if TYPE_CHECKING:
+    from camera_core.preview import PreviewFeed, RenderedPreview
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,8 @@ class PreviewStreams:
 
     def enable(self, camera: PreviewCamera) -> None:
         if camera.camera_id not in self._feeds:
+            from camera_core.preview.feed import PreviewFeed  # loads OpenCV: only once a stream starts
+
             self.preview.open_camera(camera.camera_id)
             self._feeds[camera.camera_id] = PreviewFeed(camera, self.preview, fps=self.fps).start()
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from camera_core.config.settings import Settings
-from camera_core.overlay import InfoOverlay, OverlayStyle
+from camera_core.overlay_style import InfoOverlay, OverlayStyle
 from camera_core.pipeline.latest import LatestSlot
 from camera_core.pipeline.restart import Outage, RestartBackoff
 from camera_core.recording.recorder import Recorder

@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from camera_core.overlay import OverlayStyle, burn_frame_number
+from camera_core.burnin import burn_frame_number
+from camera_core.overlay_style import OverlayStyle
 from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, FrameMeta
 from camera_core.recording.pretrigger import PretriggerBuffer

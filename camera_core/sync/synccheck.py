@@ -23,7 +23,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from camera_core.overlay import OverlayStyle, frame_number_box
+from camera_core.burnin import frame_number_box
+from camera_core.overlay_style import OverlayStyle
 from camera_core.sources.framecode import code_region
 from camera_core.sync.sessions import CameraTake, SessionError, load_takes
 
