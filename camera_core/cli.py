@@ -59,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in TOOLS:
         return run_tool(argv[0], lambda: _call(TOOLS[argv[0]], argv[1:]))
     settings = parse_settings(argv)
+    if settings.show_preview or settings.camera_backend == "opencv":
+        # OpenCV before PyAV: loaded after it, its Qt windows never appear (their shared libraries
+        # clash). Runs without windows or the OpenCV source never load it (about 40 MB).
+        import cv2  # noqa: F401
     from camera_core.modes import runner
 
     runner.hold_signals_after_run = True  # this process ends with the run

@@ -2,8 +2,9 @@
 
 For each streamed camera a PreviewFeed thread takes the newest captured frame at up to
 `preview_stream_fps`, renders it (in full-range I420) and hands it here, where it becomes a JPEG
-straight from the planes (simplejpeg, 4:2:0) and a `preview_frame` line for the writer, all on
-that one thread: a hand-off to another thread would cost more than the work. It renders nothing
+straight from the planes (simplejpeg, 4:2:0) and a `preview_frame` line, all on that one thread: a
+hand-off to another thread would cost more than the work. The line is written from there too when
+nothing else waits and the pipe has room for it (else the writer thread writes it). It renders nothing
 while the master has not taken the previous frame (latest-only; the skip is counted), so a slow
 master costs neither CPU nor capture."""
 
@@ -11,12 +12,16 @@ from __future__ import annotations
 
 import base64
 import logging
+from typing import TYPE_CHECKING
 
 import simplejpeg
 
 from camera_core.commands.protocol import encode_line, preview_message
 from camera_core.commands.writer import ProtocolWriter
-from camera_core.preview import Preview, PreviewCamera, PreviewFeed, RenderedPreview
+from camera_core.preview import Preview, PreviewCamera
+
+if TYPE_CHECKING:
+    from camera_core.preview import PreviewFeed, RenderedPreview
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +60,7 @@ class StreamPreview(Preview):
 
     def show(self, preview: RenderedPreview) -> None:
         line = preview_line(preview, self.quality)
-        if preview.camera_id not in self._closed:
+        if preview.camera_id not in self._closed and not self.writer.write_preview_now(preview.camera_id, line):
             self.writer.put_preview(preview.camera_id, line)
 
     def close_camera(self, camera_id: int) -> None:
@@ -81,6 +86,8 @@ class PreviewStreams:
 
     def enable(self, camera: PreviewCamera) -> None:
         if camera.camera_id not in self._feeds:
+            from camera_core.preview.feed import PreviewFeed  # loads OpenCV: only once a stream starts
+
             self.preview.open_camera(camera.camera_id)
             self._feeds[camera.camera_id] = PreviewFeed(camera, self.preview, fps=self.fps).start()
 

@@ -5,9 +5,12 @@ this thread, never capture, recording or the command reader."""
 
 from __future__ import annotations
 
+import array
+import fcntl
 import logging
 import os
 import select
+import termios
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +31,21 @@ def write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def _pipe_size(fd: int) -> int | None:
+    """The capacity of the pipe `fd` writes to, or None when it is not a pipe."""
+    try:
+        return int(fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
+    except (OSError, AttributeError):
+        return None
+
+
+def _unread(fd: int) -> int:
+    """Bytes written to the pipe `fd` and not yet read by the other end."""
+    count = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, count)
+    return count[0]
 
 
 class ProtocolWriter:
@@ -57,6 +75,7 @@ class ProtocolWriter:
         self._out_lock = threading.Lock()
         self._poll = select.poll()
         self._poll.register(fd, select.POLLOUT)
+        self._pipe_size = _pipe_size(fd)
         self.broken = False
         self.replies_written = 0
         self.events_written = 0
@@ -126,6 +145,28 @@ class ProtocolWriter:
                 self.preview_skipped[camera_id] = self.preview_skipped.get(camera_id, 0) + 1
             self._previews[camera_id] = line
             self._cond.notify_all()
+
+    def write_preview_now(self, camera_id: int, line: bytes) -> bool:
+        """Write a preview line on the caller's thread (the camera's preview feed), saving the
+        hand-over to the writer thread, when nothing is queued and the pipe has room for the whole
+        line (so the write cannot block). False: queue it with `put_preview`."""
+        if self._pipe_size is None or not self._out_lock.acquire(blocking=False):
+            return False
+        try:
+            with self._cond:
+                if self._replies or self._events or self._previews or self._closed or self.broken:
+                    return False
+            if len(line) > self._pipe_size - _unread(self._fd):
+                return False
+            try:
+                write_all(self._fd, line)
+            except OSError:
+                return False  # queued instead: the writer thread finds the pipe broken and says so
+            with self._cond:
+                self.preview_sent[camera_id] = self.preview_sent.get(camera_id, 0) + 1
+            return True
+        finally:
+            self._out_lock.release()
 
     def clear_preview(self, camera_id: int) -> None:
         with self._cond:

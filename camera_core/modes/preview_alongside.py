@@ -11,9 +11,6 @@ from __future__ import annotations
 import logging
 import sys
 
-import cv2
-
-from camera_core.display import PreviewWindows, display_problem
 from camera_core.modes.controls import Controls
 from camera_core.modes.runner import ModeContext
 from camera_core.preview import NullPreview, Preview, PreviewEnd
@@ -25,6 +22,8 @@ def choose_preview(ctx: ModeContext) -> Preview:
     """Windows when settings.show_preview is set and a window can be opened; else none (said why)."""
     if not ctx.system.settings.show_preview:
         return NullPreview()
+    from camera_core.display import PreviewWindows, display_problem  # OpenCV: only for windows
+
     problem = display_problem()
     if problem is not None:
         log.warning("--preview: no window: %s", problem, extra={"console": False})  # printed below
@@ -50,9 +49,11 @@ def run_alongside(ctx: ModeContext, preview: Preview, *, snapshot_key: bool = Tr
             controls.handle("s")
 
     preview.on_key = on_key
+    cv2 = sys.modules.get("cv2")  # OpenCV's errors can only come from windows that loaded it
+    window_errors: tuple[type[BaseException], ...] = (cv2.error,) if cv2 is not None else ()
     try:
         end = preview.run(ctx.stop.is_set)
-    except cv2.error:
+    except window_errors:
         log.exception("preview windows failed; running without preview")
         end = PreviewEnd.FAILED
     finally:

@@ -29,7 +29,7 @@ from camera_core.events import (
     Publish,
 )
 from camera_core.frames.frame import Frame
-from camera_core.frames.overlay import InfoOverlay, OverlayStyle
+from camera_core.frames.overlay_style import InfoOverlay, OverlayStyle
 from camera_core.pipeline.latest import LatestSlot
 from camera_core.pipeline.restart import Outage, RestartBackoff
 from camera_core.recording.recorder import Recorder

@@ -9,11 +9,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from camera_core.frames.frame import Frame
-from camera_core.frames.overlay import InfoOverlay, OverlayStyle
-from camera_core.preview.render import RenderedPreview
+from camera_core.frames.overlay_style import InfoOverlay, OverlayStyle
+
+if TYPE_CHECKING:
+    from camera_core.preview.render import RenderedPreview
 
 
 class LatestFrames(Protocol):

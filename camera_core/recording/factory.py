@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from camera_core.config.settings import Settings
-from camera_core.frames.overlay import OverlayStyle
+from camera_core.frames.overlay_style import OverlayStyle
 from camera_core.recording.encoders import EncoderStage, PyAVStage
 from camera_core.recording.libx264 import H264Params
 from camera_core.recording.pipeline import RecordingPipeline

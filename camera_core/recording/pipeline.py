@@ -25,8 +25,9 @@ from typing import Any
 
 from camera_core.errors import RecorderStuckError
 from camera_core.events import Event, FramesNotRecorded, Publish
+from camera_core.frames.burnin import burn_frame_number
 from camera_core.frames.frame import Frame
-from camera_core.frames.overlay import OverlayStyle, burn_frame_number
+from camera_core.frames.overlay_style import OverlayStyle
 from camera_core.recording.encoders import EncoderStage
 from camera_core.recording.frames import EncodedFrame, FrameMeta
 from camera_core.recording.pretrigger import PretriggerBuffer

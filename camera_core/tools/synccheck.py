@@ -23,8 +23,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from camera_core.frames.burnin import frame_number_box
 from camera_core.frames.framecode import code_region
-from camera_core.frames.overlay import OverlayStyle, frame_number_box
+from camera_core.frames.overlay_style import OverlayStyle
 from camera_core.tools.sync_sessions import CameraTake, SessionError, load_takes
 
 BLOCK = 8
