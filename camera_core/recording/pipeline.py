@@ -145,6 +145,7 @@ class RecordingPipeline(Recorder):
             self._stage_running = False
             self._release(self.stage.stop())
         self._stop_thread()
+        self.stage.close()
 
     def start(self, target: RecordingTarget) -> None:
         with self._lock:
