@@ -99,6 +99,12 @@ class ProcessStage(EncoderStage):
 
     # -- EncoderStage ----------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Start the worker as a take (or the pre-trigger buffer) begins, before any frame is
+        admitted: it loads PyAV while the first frames are queued."""
+        if self._proc is None:
+            self._start()
+
     def encode(self, frame: Frame, meta: FrameMeta) -> Iterator[EncodedFrame]:
         if self._proc is None:
             self._start()
@@ -153,7 +159,7 @@ class ProcessStage(EncoderStage):
             except OSError:
                 pass  # the default size only makes the worker wait for the reader a little more
             params = asdict(self.params) | {"worker_nice": 0}  # the whole worker runs niced
-            config = {"ctl_fd": ctl_r, "out_fd": out_w, "shm_fd": shm, "slots": self.slots, "nice": self.nice}
+            config: dict[str, object] = {"ctl_fd": ctl_r, "out_fd": out_w, "shm_fd": shm, "slots": self.slots, "nice": self.nice}
             config["params"] = params
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "camera_core.recording.encoder_worker", json.dumps(config)],

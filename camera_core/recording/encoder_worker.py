@@ -73,8 +73,8 @@ def serve(config: dict[str, object]) -> int:
     ring = mmap.mmap(shm_fd, size * slots)
     frames = np.frombuffer(ring, np.uint8).reshape(slots, params.height * 3 // 2, params.width)
     ctx = None
-    write_all(out_fd, REPLY.pack(KIND_READY, 0, os.getpid()))
     try:
+        write_all(out_fd, REPLY.pack(KIND_READY, 0, os.getpid()))
         while True:
             message = read_exactly(ctl_fd, CONTROL.size)
             if len(message) < CONTROL.size:
@@ -83,7 +83,7 @@ def serve(config: dict[str, object]) -> int:
             if op == OP_QUIT:
                 return 0
             if op == OP_FLUSH:
-                records = []
+                records: list[bytes] = []
                 if ctx is not None:
                     records = [packet_record(bytes(p), bool(p.is_keyframe)) for p in ctx.encode(None)]
                     ctx = None
@@ -118,6 +118,11 @@ def main(argv: list[str]) -> int:
     nice = int(config["nice"])
     if nice > 0:
         os.nice(nice)  # before libx264 starts its threads: they inherit it
+    policy = os.environ.get("CAMERA_CORE_WORKER_POLICY", "")
+    if policy == "idle":
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    elif policy == "batch":
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     return serve(config)
 
 

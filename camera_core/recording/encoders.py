@@ -40,6 +40,9 @@ class EncoderStage(ABC):
     def attach(self, pipeline: EncodedFrameSink) -> None:  # noqa: B027 (optional hook)
         """Connect to the pipeline once, when it is made."""
 
+    def prepare(self) -> None:  # noqa: B027 (optional hook)
+        """Control thread, before frames are admitted to a feeding stage: get ready (start a worker)."""
+
     def start(self) -> None:  # noqa: B027 (optional hook)
         """Control thread: begin encoding (the camera's own encoder)."""
 

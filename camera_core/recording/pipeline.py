@@ -390,6 +390,8 @@ class RecordingPipeline(Recorder):
         if not self.stage.feeds_frames and not self._stage_running:
             self.stage.start()  # not under the lock: the camera's thread takes it in on_request
             self._stage_running = True
+        elif self.stage.feeds_frames and not self._armed:
+            self.stage.prepare()  # nothing is being encoded yet
         with self._lock:
             self._armed = True
 
@@ -428,6 +430,10 @@ class RecordingPipeline(Recorder):
 
     def _handle(self, item: object) -> None:
         if isinstance(item, _RawFrame):
+            halted = item.meta.take
+            if isinstance(halted, Take) and halted.halted:  # its files are closed: not encoded at all
+                self._slots.release()
+                return
             try:
                 for encoded in self.stage.encode(item.frame, item.meta):
                     self._route(encoded)
