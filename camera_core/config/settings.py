@@ -171,6 +171,12 @@ class Settings:
     encoder_process_nice: int = _opt(
         10, "Nice value of the encoder worker processes (encoder_process = true; 0 = as camera_core)", lo=0, hi=19
     )
+    encoder_process_policy: str = _opt(
+        "nice",
+        "Scheduling of the encoder worker processes: nice (normal, at encoder_process_nice), batch "
+        "(SCHED_BATCH) or idle (SCHED_IDLE: only CPU time nothing else wants)",
+        choices=("nice", "batch", "idle"),
+    )
     encoder_queue_frames: int = _opt(
         60, "Frames the encoder queue holds before frames are dropped (counted)", lo=2, hi=10000
     )

@@ -71,11 +71,14 @@ class ProcessStage(EncoderStage):
     """libx264 in a niced worker process; see the module docstring. Same interface as `PyAVStage`;
     `encode`, `flush` and `discard` run on the pipeline's recording thread, `close` after it ended."""
 
-    def __init__(self, params: H264Params, *, nice: int = 10, slots: int = MAX_RING_SLOTS) -> None:
+    def __init__(
+        self, params: H264Params, *, nice: int = 10, policy: str = "nice", slots: int = MAX_RING_SLOTS
+    ) -> None:
         if not hasattr(os, "memfd_create"):
             raise EncoderProcessError("encoder_process needs Linux (memfd_create); set encoder_process = false")
         self.params = params
         self.nice = nice
+        self.policy = policy
         self.slots = max(1, min(slots, MAX_RING_SLOTS))
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctl = self._out = -1
@@ -90,7 +93,8 @@ class ProcessStage(EncoderStage):
 
     @property
     def label(self) -> str:
-        return f"{self.params.label}, worker process at nice {self.nice}"
+        how = f"nice {self.nice}" if self.policy == "nice" else f"SCHED_{self.policy.upper()}, nice {self.nice}"
+        return f"{self.params.label}, worker process at {how}"
 
     @property
     def pid(self) -> int | None:
@@ -160,6 +164,7 @@ class ProcessStage(EncoderStage):
                 pass  # the default size only makes the worker wait for the reader a little more
             params = asdict(self.params) | {"worker_nice": 0}  # the whole worker runs niced
             config: dict[str, object] = {"ctl_fd": ctl_r, "out_fd": out_w, "shm_fd": shm, "slots": self.slots, "nice": self.nice}
+            config["policy"] = self.policy
             config["params"] = params
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "camera_core.recording.encoder_worker", json.dumps(config)],

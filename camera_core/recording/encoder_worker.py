@@ -30,6 +30,9 @@ CONTROL = struct.Struct("<BBxxIq")
 REPLY = struct.Struct("<BBxxI")
 
 OP_FRAME, OP_FLUSH, OP_QUIT = 1, 2, 3
+#: Scheduling policies of the worker (`encoder_process_policy`): SCHED_OTHER at the nice value;
+#: SCHED_BATCH (never preempts on waking); SCHED_IDLE (runs only when nothing else wants the CPU).
+POLICIES = {"nice": 0, "batch": 3, "idle": 5}
 KIND_READY, KIND_PACKET, KIND_FREED, KIND_FLUSHED, KIND_FAILED = 1, 2, 3, 4, 5
 
 
@@ -118,11 +121,9 @@ def main(argv: list[str]) -> int:
     nice = int(config["nice"])
     if nice > 0:
         os.nice(nice)  # before libx264 starts its threads: they inherit it
-    policy = os.environ.get("CAMERA_CORE_WORKER_POLICY", "")
-    if policy == "idle":
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    elif policy == "batch":
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    policy = str(config.get("policy", "nice"))
+    if policy in POLICIES and policy != "nice":  # before libx264 starts its threads: they inherit it
+        os.sched_setscheduler(0, POLICIES[policy], os.sched_param(0))
     return serve(config)
 
 

@@ -47,7 +47,12 @@ def encoder_stage(source: CameraSource, settings: Settings) -> EncoderStage:
             from camera_core.recording.encoder_process import ProcessStage
 
             params = h264_params(source, settings)
-            return ProcessStage(params, nice=settings.encoder_process_nice, slots=settings.encoder_queue_frames)
+            return ProcessStage(
+                params,
+                nice=settings.encoder_process_nice,
+                policy=settings.encoder_process_policy,
+                slots=settings.encoder_queue_frames,
+            )
         return PyAVStage(h264_params(source, settings))
     from camera_core.recording.picamera2_encoder import Picamera2Stage
 
