@@ -27,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 
@@ -44,7 +45,7 @@ from camera_core.recording.encoder_worker import (
     write_all,
 )
 from camera_core.recording.encoders import EncoderStage
-from camera_core.recording.frames import EncodedFrame, FrameMeta
+from camera_core.recording.frames import EncodedFrame, EncodedFrameSink, FrameMeta
 from camera_core.recording.h264 import H264Params, to_i420
 from camera_core.sources.frame import Frame
 
@@ -61,6 +62,15 @@ EXIT_TIMEOUT_S = 5.0
 #: Reply pipe size asked for (Linux F_SETPIPE_SZ), so the worker rarely waits to hand over a packet.
 PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
+
+
+def worker_environment() -> dict[str, str]:
+    """This environment, with the folder camera_core was imported from first on PYTHONPATH, so the
+    worker finds the same package wherever the program was started from (a checkout, any cwd)."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 class EncoderProcessError(RuntimeError):
@@ -103,9 +113,13 @@ class ProcessStage(EncoderStage):
 
     # -- EncoderStage ----------------------------------------------------------------------------
 
+    def attach(self, pipeline: EncodedFrameSink) -> None:
+        """Start the worker with the pipeline: it loads PyAV while the cameras start, so a take's
+        first frames never wait for it (under load that can take seconds: frames not recorded)."""
+        self._start()
+
     def prepare(self) -> None:
-        """Start the worker as a take (or the pre-trigger buffer) begins, before any frame is
-        admitted: it loads PyAV while the first frames are queued."""
+        """Before a take (or the pre-trigger buffer) begins: a new worker if the last one died."""
         if self._proc is None:
             self._start()
 
@@ -146,7 +160,7 @@ class ProcessStage(EncoderStage):
         self._end(kill=True)
 
     def close(self) -> None:
-        """End the worker (after the recording thread ended); nothing is left behind."""
+        """End the worker (the pipeline is closed, its recording thread ended); nothing is left behind."""
         self._end(kill=False)
 
     # -- the worker ------------------------------------------------------------------------------
@@ -171,6 +185,7 @@ class ProcessStage(EncoderStage):
                 pass_fds=(ctl_r, out_w, shm),
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
+                env=worker_environment(),
             )
             self._ring = mmap.mmap(shm, size * self.slots)
         finally:

@@ -138,14 +138,18 @@ class RecordingPipeline(Recorder):
             self._run_encoder()
 
     def close(self) -> None:
-        """Stop the encoder and the recording thread (after the last take has stopped)."""
+        """Stop the encoder and the recording thread (after the last take has stopped), and let
+        the encoder stage release what it holds for the pipeline's life (a worker process)."""
+        self._stop_encoding()
+        self.stage.close()
+
+    def _stop_encoding(self) -> None:
         with self._lock:
             self._armed = False
         if self._stage_running:
             self._stage_running = False
             self._release(self.stage.stop())
         self._stop_thread()
-        self.stage.close()
 
     def start(self, target: RecordingTarget) -> None:
         with self._lock:
@@ -282,7 +286,7 @@ class RecordingPipeline(Recorder):
             except Exception:
                 log.exception("cam%d: restarting the encoder for the pre-trigger buffer failed", self.camera_id)
         else:
-            self.close()
+            self._stop_encoding()
         lost = take.admitted - (take.written - take.pretrigger_frames) - take.discarded
         if lost and not take.halted:
             errors.append(f"{lost} frames were admitted to the encoder but never written")
