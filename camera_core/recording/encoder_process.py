@@ -99,6 +99,7 @@ class ProcessStage(EncoderStage):
         self._buffer = bytearray()
         self._pts = 0
         self._open = False  # a codec is open in the worker (frames since the last flush)
+        self._ready = False  # the worker has said it runs
         self.started = 0  # workers started (tests, status)
 
     @property
@@ -119,9 +120,13 @@ class ProcessStage(EncoderStage):
         self._start()
 
     def prepare(self) -> None:
-        """Before a take (or the pre-trigger buffer) begins: a new worker if the last one died."""
+        """Before a take (or the pre-trigger buffer) begins (no frame is being encoded): a new
+        worker if the last one died, and wait until it is ready, so the take's first frames never
+        pile up behind its start-up (seconds on a loaded machine: frames not recorded)."""
         if self._proc is None:
             self._start()
+        while not self._ready:
+            self._read([], block=True)
 
     def encode(self, frame: Frame, meta: FrameMeta) -> Iterator[EncodedFrame]:
         if self._proc is None:
@@ -177,7 +182,13 @@ class ProcessStage(EncoderStage):
             except OSError:
                 pass  # the default size only makes the worker wait for the reader a little more
             params = asdict(self.params) | {"worker_nice": 0}  # the whole worker runs niced
-            config: dict[str, object] = {"ctl_fd": ctl_r, "out_fd": out_w, "shm_fd": shm, "slots": self.slots, "nice": self.nice}
+            config: dict[str, object] = {
+                "ctl_fd": ctl_r,
+                "out_fd": out_w,
+                "shm_fd": shm,
+                "slots": self.slots,
+                "nice": self.nice,
+            }
             config["policy"] = self.policy
             config["params"] = params
             self._proc = subprocess.Popen(
@@ -255,7 +266,9 @@ class ProcessStage(EncoderStage):
                 del buffer[:at]
                 self._end(kill=True)
                 raise EncoderProcessError(f"the encoder worker process failed: {body.decode(errors='replace')}")
-            elif kind != KIND_READY:
+            elif kind == KIND_READY:
+                self._ready = True
+            else:
                 raise EncoderProcessError(f"unknown record {kind} from the encoder worker")
         del buffer[:at]
         return flushed
@@ -295,4 +308,4 @@ class ProcessStage(EncoderStage):
                 pass
             self._ring = None
         self._free = []
-        self._open = False
+        self._open = self._ready = False
