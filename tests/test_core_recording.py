@@ -39,8 +39,11 @@ def rows_of(video: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_two_cameras_frames_equal_rows_and_codes_step_by_drops(small_settings: Callable[..., Settings]) -> None:
-    _, videos = record(small_settings(sim_cameras=2), 90)
+@pytest.mark.parametrize("encoder_process", [False, True], ids=["in_recorder", "worker_process"])
+def test_two_cameras_frames_equal_rows_and_codes_step_by_drops(
+    small_settings: Callable[..., Settings], encoder_process: bool
+) -> None:
+    _, videos = record(small_settings(sim_cameras=2, encoder_process=encoder_process), 90)
     assert len(videos) == 2
     for video in videos:
         assert video.suffix == ".h264" and video.exists()
@@ -53,8 +56,10 @@ def test_two_cameras_frames_equal_rows_and_codes_step_by_drops(small_settings: C
         assert int(rows[0]["pts_us"]) == 0
 
 
-def test_injected_drops_are_reported_exactly(small_settings: Callable[..., Settings]) -> None:
-    system, videos = record(small_settings(sim_cameras=1, sim_drop_rate=0.05, sim_seed=7), 200)
+@pytest.mark.parametrize("encoder_process", [False, True], ids=["in_recorder", "worker_process"])
+def test_injected_drops_are_reported_exactly(small_settings: Callable[..., Settings], encoder_process: bool) -> None:
+    settings = small_settings(sim_cameras=1, sim_drop_rate=0.05, sim_seed=7, encoder_process=encoder_process)
+    system, videos = record(settings, 200)
     source = system.cameras[0].source
     assert isinstance(source, SimSource)
     video = videos[0]
@@ -105,8 +110,11 @@ def read_burned_number(luma: np.ndarray, candidates: list[int], style: OverlaySt
     return candidates[int(np.argmin(scores))]
 
 
-def test_frame_number_is_burned_into_the_frame_its_row_describes(small_settings: Callable[..., Settings]) -> None:
-    settings = small_settings(sim_cameras=1)
+@pytest.mark.parametrize("encoder_process", [False, True], ids=["in_recorder", "worker_process"])
+def test_frame_number_is_burned_into_the_frame_its_row_describes(
+    small_settings: Callable[..., Settings], encoder_process: bool
+) -> None:
+    settings = small_settings(sim_cameras=1, encoder_process=encoder_process)
     _, videos = record(settings, 40)
     style = OverlayStyle(settings.font_scale_base, settings.thickness_base, settings.text_color_bgr)
     rows = rows_of(videos[0])

@@ -40,8 +40,13 @@ def wait_buffer(system: CameraSystem, seconds: float) -> None:
             assert frame is not None
 
 
-def test_pretrigger_take_begins_two_seconds_before_the_command(small_settings: Callable[..., Settings]) -> None:
-    settings = small_settings(sim_cameras=2, resolution_preset=7, sim_realtime=True, pretrigger_seconds=2.0)
+@pytest.mark.parametrize("encoder_process", [False, True], ids=["in_recorder", "worker_process"])
+def test_pretrigger_take_begins_two_seconds_before_the_command(
+    small_settings: Callable[..., Settings], encoder_process: bool
+) -> None:
+    settings = small_settings(
+        sim_cameras=2, resolution_preset=7, sim_realtime=True, pretrigger_seconds=2.0, encoder_process=encoder_process
+    )
     with CameraSystem(settings) as system:
         wait_buffer(system, 2.0)
         status = system.status()["cameras"]

@@ -16,10 +16,19 @@ from tests.conftest import wait_for_frames
 from tests.unattended_support import codes_of, rows_of
 
 
-@pytest.mark.parametrize("mp4", [False, True], ids=["h264", "mp4"])
-def test_segments_split_by_time_lose_and_repeat_no_frame(small_settings: Callable[..., Settings], mp4: bool) -> None:
+@pytest.mark.parametrize(
+    ("mp4", "encoder_process"), [(False, False), (True, False), (False, True)], ids=["h264", "mp4", "worker_process"]
+)
+def test_segments_split_by_time_lose_and_repeat_no_frame(
+    small_settings: Callable[..., Settings], mp4: bool, encoder_process: bool
+) -> None:
     settings = small_settings(
-        sim_cameras=1, resolution_preset=7, segment_seconds=1.0, disable_mp4_conversion=not mp4, sim_drop_rate=0.06
+        sim_cameras=1,
+        resolution_preset=7,
+        segment_seconds=1.0,
+        disable_mp4_conversion=not mp4,
+        sim_drop_rate=0.06,
+        encoder_process=encoder_process,
     )
     system = CameraSystem(settings)
     with system:

@@ -163,6 +163,20 @@ class Settings:
     h264_worker_nice: int = _opt(
         0, "Nice value of libx264's worker threads: lower priority than the threads that answer (0 = off)", lo=0, hi=19
     )
+    encoder_process: bool = _opt(
+        False,
+        "Encode with libx264 in a worker process per camera (PyAV path: sim, OpenCV), fed through shared "
+        "memory, so encoding holds no GIL of the recorder and yields the CPU to the threads that answer",
+    )
+    encoder_process_nice: int = _opt(
+        10, "Nice value of the encoder worker processes (encoder_process = true; 0 = as camera_core)", lo=0, hi=19
+    )
+    encoder_process_policy: str = _opt(
+        "nice",
+        "Scheduling of the encoder worker processes: nice (normal, at encoder_process_nice), batch "
+        "(SCHED_BATCH) or idle (SCHED_IDLE: only CPU time nothing else wants)",
+        choices=("nice", "batch", "idle"),
+    )
     encoder_queue_frames: int = _opt(
         60, "Frames the encoder queue holds before frames are dropped (counted)", lo=2, hi=10000
     )

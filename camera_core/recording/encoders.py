@@ -2,6 +2,8 @@
 `FrameMeta`) and hands out `EncodedFrame`s in order, one per frame (no B-frames):
 
 - `PyAVStage`: libx264 through PyAV, run in the pipeline's own recording thread;
+- `ProcessStage` (recording/encoder_process.py): the same in a niced worker process
+  (`encoder_process = true`), frames handed over through shared memory;
 - picamera2's `H264Encoder` (recording/picamera2_encoder.py): V4L2 hardware on a Pi 4, libx264
   on a Pi 5, run by picamera2, frames gated and paired with their metadata there.
 """
@@ -38,6 +40,9 @@ class EncoderStage(ABC):
     def attach(self, pipeline: EncodedFrameSink) -> None:  # noqa: B027 (optional hook)
         """Connect to the pipeline once, when it is made."""
 
+    def prepare(self) -> None:  # noqa: B027 (optional hook)
+        """Control thread, before frames are admitted to a feeding stage: get ready (start a worker)."""
+
     def start(self) -> None:  # noqa: B027 (optional hook)
         """Control thread: begin encoding (the camera's own encoder)."""
 
@@ -64,6 +69,9 @@ class EncoderStage(ABC):
 
     def discard(self) -> None:  # noqa: B027 (optional hook)
         """Recording thread: drop the encoder after a failure."""
+
+    def close(self) -> None:  # noqa: B027 (optional hook)
+        """Once the recording thread has ended: release what the stage holds (a worker process)."""
 
 
 class PyAVStage(EncoderStage):

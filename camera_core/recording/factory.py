@@ -43,6 +43,16 @@ def h264_params(source: CameraSource, settings: Settings) -> H264Params:
 def encoder_stage(source: CameraSource, settings: Settings) -> EncoderStage:
     host = source.encoder_host()
     if host is None:
+        if settings.encoder_process:
+            from camera_core.recording.encoder_process import ProcessStage
+
+            params = h264_params(source, settings)
+            return ProcessStage(
+                params,
+                nice=settings.encoder_process_nice,
+                policy=settings.encoder_process_policy,
+                slots=settings.encoder_queue_frames,
+            )
         return PyAVStage(h264_params(source, settings))
     from camera_core.recording.picamera2_encoder import Picamera2Stage
 

@@ -149,7 +149,12 @@ class RecordingPipeline(Recorder):
             self._run_encoder()
 
     def close(self) -> None:
-        """Stop the encoder and the recording thread (after the last take has stopped)."""
+        """Stop the encoder and the recording thread (after the last take has stopped), and let
+        the encoder stage release what it holds for the pipeline's life (a worker process)."""
+        self._stop_encoding()
+        self.stage.close()
+
+    def _stop_encoding(self) -> None:
         with self._lock:
             self._armed = False
         if self._stage_running:
@@ -307,7 +312,7 @@ class RecordingPipeline(Recorder):
             except Exception:
                 log.exception("cam%d: restarting the encoder for the pre-trigger buffer failed", self.camera_id)
         else:
-            self.close()
+            self._stop_encoding()
         lost = take.admitted - (take.written - take.pretrigger_frames) - take.discarded
         if lost and not take.halted:
             errors.append(f"{lost} frames were admitted to the encoder but never written")
@@ -438,6 +443,8 @@ class RecordingPipeline(Recorder):
         if not self.stage.feeds_frames and not self._stage_running:
             self.stage.start()  # not under the lock: the camera's thread takes it in on_request
             self._stage_running = True
+        elif self.stage.feeds_frames and not self._armed:
+            self.stage.prepare()  # nothing is being encoded yet
         with self._lock:
             self._armed = True
 
@@ -498,6 +505,10 @@ class RecordingPipeline(Recorder):
 
     def _handle(self, item: object) -> None:
         if isinstance(item, _RawFrame):
+            halted = item.meta.take
+            if isinstance(halted, Take) and halted.halted:  # its files are closed: not encoded at all
+                self._slots.release()
+                return
             try:
                 for encoded in self.stage.encode(item.frame, item.meta):
                     self._route(encoded)
