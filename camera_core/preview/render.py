@@ -10,12 +10,12 @@ stream (picamera2) needs no scaling at all, only a copy."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import cv2
 import numpy as np
 
 from camera_core.frames.frame import Frame
+from camera_core.frames.i420 import i420_planes, range_tables
 from camera_core.frames.overlay import InfoOverlay, OverlayStyle, draw_info_lines_i420, draw_recording_dot_i420
 
 #: Shrinking by more than this samples pixels instead of interpolating (see the module docstring).
@@ -49,29 +49,8 @@ class RenderedPreview:
         """The image as BGR for a window (a new array)."""
         yuv = self.yuv
         if self.full_range:
-            yuv = _convert_range(yuv, _luts(to_full=False))
+            yuv = _convert_range(yuv, range_tables(to_full=False))
         return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR_I420)
-
-
-def i420_planes(yuv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Views of the Y, U and V planes of an I420 image (h*3//2, w)."""
-    h, w = yuv.shape[0] * 2 // 3, yuv.shape[1]
-    flat = yuv.reshape(-1)
-    q = (h // 2) * (w // 2)
-    u = flat[h * w : h * w + q].reshape(h // 2, w // 2)
-    v = flat[h * w + q : h * w + 2 * q].reshape(h // 2, w // 2)
-    return yuv[:h], u, v
-
-
-@cache
-def _luts(to_full: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(luma, chroma) lookup tables from video to full range (or back), BT.601."""
-    codes = np.arange(256, dtype=np.float64)
-    if to_full:
-        y, c = (codes - 16) * 255 / 219, (codes - 128) * 255 / 224 + 128
-    else:
-        y, c = 16 + codes * 219 / 255, (codes - 128) * 224 / 255 + 128
-    return tuple(np.clip(np.round(t), 0, 255).astype(np.uint8) for t in (y, c))  # type: ignore[return-value]
 
 
 def _convert_range(yuv: np.ndarray, luts: tuple[np.ndarray, np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
@@ -117,7 +96,7 @@ class PreviewRenderer:
     def render(self, frame: Frame, number: int, overlay: InfoOverlay) -> RenderedPreview:
         yuv = scale_i420(frame, self.size)
         if frame.yuv.full_range != self.full_range:
-            _convert_range(yuv, _luts(to_full=self.full_range), out=yuv)
+            _convert_range(yuv, range_tables(to_full=self.full_range), out=yuv)
         y, u, v = i420_planes(yuv)
         draw_info_lines_i420(y, u, v, overlay.lines, self.style, self.full_range)
         if overlay.recording:

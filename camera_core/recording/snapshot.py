@@ -14,6 +14,7 @@ import numpy as np
 import simplejpeg
 
 from camera_core.frames.frame import VIDEO_BT601, Frame, YuvEncoding
+from camera_core.frames.i420 import i420_planes, range_tables
 
 #: (Kr, Kb) of each Y'CbCr matrix.
 _LUMA_WEIGHTS = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722), "bt2020": (0.2627, 0.0593)}
@@ -63,14 +64,6 @@ def _quantise(plane: np.ndarray, offset: float) -> np.ndarray:
     return np.clip(plane * 255.0 + offset + 0.5, 0, 255).astype(np.uint8)
 
 
-@cache
-def _range_luts(full: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Lookup tables taking Y and Cb/Cr of this range to full range (same matrix)."""
-    codes = np.arange(256, dtype=np.uint8)
-    y, c, _ = _normalise(codes, codes, codes, full)
-    return _quantise(y, 0.0), _quantise(c, 128.0)
-
-
 def jfif_planes(
     y: np.ndarray, u: np.ndarray, v: np.ndarray, yuv: YuvEncoding
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,7 +71,9 @@ def jfif_planes(
     if yuv == JFIF:
         return y, u, v
     if yuv.matrix == "bt601":
-        y_lut, c_lut = _range_luts(yuv.full_range)
+        if yuv.full_range:
+            return y, u, v
+        y_lut, c_lut = range_tables(to_full=True)
         return y_lut[y], c_lut[u], c_lut[v]
     yn, pb, pr = _normalise(y, u, v, yuv.full_range)
     m = _matrix_to_bt601(yuv.matrix).astype(np.float32)
@@ -93,14 +88,7 @@ def jfif_planes(
 def encode_jpeg(image: np.ndarray, pixel_format: str, quality: int, yuv: YuvEncoding = VIDEO_BT601) -> bytes:
     """JPEG bytes of an I420 (h*3//2, w) image whose numbers mean `yuv`, or of a BGR image; 4:2:0."""
     if pixel_format == "I420":
-        h = image.shape[0] * 2 // 3
-        w = image.shape[1]
-        flat = image.reshape(-1)
-        q = (h // 2) * (w // 2)
-        y = image[:h]
-        u = flat[h * w : h * w + q].reshape(h // 2, w // 2)
-        v = flat[h * w + q : h * w + 2 * q].reshape(h // 2, w // 2)
-        y, u, v = jfif_planes(y, u, v, yuv)
+        y, u, v = jfif_planes(*i420_planes(image), yuv)
         return simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=quality)
     return simplejpeg.encode_jpeg(
         np.ascontiguousarray(image), quality=quality, colorspace="BGR", colorsubsampling="420"
