@@ -25,9 +25,7 @@ def test_a_waiting_source_resumes_only_when_half_the_slots_are_free() -> None:
     got: list[bool] = []
     waiting = threading.Thread(target=lambda: got.append(slots.acquire(10.0)))
     waiting.start()
-    deadline = time.monotonic() + 5
-    while not slots._waiting and time.monotonic() < deadline:
-        threading.Event().wait(0.001)
+    assert slots.wait_begun.wait(5)
     slots.release()  # one free: not yet
     waiting.join(0.2)
     assert waiting.is_alive() and not got

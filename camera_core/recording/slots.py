@@ -24,6 +24,8 @@ class FrameSlots:
         self._resume_at = max(1, count // 2)
         self._room = threading.Event()
         self._waiting = False
+        #: Set whenever a source begins to wait for room (tests and diagnostics wait on it).
+        self.wait_begun = threading.Event()
 
     @property
     def free(self) -> int:
@@ -42,6 +44,7 @@ class FrameSlots:
             return True
         self._room.clear()
         self._waiting = True
+        self.wait_begun.set()
         try:
             if self._free.qsize() < self._resume_at:  # checked after _waiting is set: no wake-up lost
                 self._room.wait(timeout)
