@@ -85,6 +85,17 @@ class RawSlave:
         self.send({"command": command, **args})
         return self.next_reply(timeout)
 
+    def wait_recorded(self, frames: int = 1, timeout: float = 30.0) -> dict[str, Any]:
+        """Ask get_status, as a master would, until every camera has recorded `frames` frames;
+        returns that status reply."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.request("get_status", timeout=timeout)
+            if all(cam["frames_recorded"] >= frames for cam in status["data"]["cameras"]):
+                return status
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"cameras did not record {frames} frame(s) in {timeout} s: {status['data']}")
+
     def close(self, timeout: float = 60.0) -> int:
         if self.proc.poll() is None:
             try:

@@ -63,7 +63,7 @@ def test_every_bad_line_gets_one_error_while_recording_runs_on(tmp_path: Path) -
             assert reply.get("id") == request_id, (line[:60], reply)
         status = slave.request("get_status", id=5)
         assert status["id"] == 5 and status["data"]["recording"] is True
-        assert all(cam["frames_recorded"] > 0 for cam in status["data"]["cameras"])
+        slave.wait_recorded(frames=1)
         stopped = slave.request("stop_recording", id="stop")
         assert stopped["status"] == "recording_stopped"
         frames = {r["camera_id"]: r["frames"] for r in stopped["data"]["recordings"]}

@@ -95,7 +95,7 @@ def test_set_controls_over_the_protocol(tmp_path: Path) -> None:
         assert bad["status"] == "error" and bad["data"]["code"] == "INVALID_ARGUMENT"
         assert "[red, blue]" in bad["data"]["message"]
         slave.request("start_recording")
-        status = slave.request("get_status")
+        status = slave.wait_recorded(frames=1)
         by_id = {c["camera_id"]: c["controls"] for c in status["data"]["cameras"]}
         assert by_id[0]["exposure_mode"] == "automatic" and by_id[1]["white_balance_mode"] == "manual"
         slave.request("stop_recording")

@@ -144,6 +144,9 @@ class FakeCamera:
 
     def _run(self) -> None:
         boot_offset = time.clock_gettime_ns(time.CLOCK_BOOTTIME) - time.monotonic_ns()
+        # Read once: two clock reads per frame, preempted between them under load, would add their
+        # jitter to FrameWallClock and SyncTimer, which the IPA derives from its own steady clock.
+        wall_offset = time.time_ns() - time.monotonic_ns()
         duration_us, _ = self._frame_timing()
         next_t = time.monotonic_ns() + duration_us * 1000
         sequence = 0
@@ -168,7 +171,7 @@ class FakeCamera:
                 if request is not None:
                     self._controls.update(request.controls)
                     duration_us, exposure_us = self._frame_timing()
-                    self._fill(request, sequence, t, boot_offset, duration_us, exposure_us)
+                    self._fill(request, sequence, t, (boot_offset, wall_offset), duration_us, exposure_us)
                     if self.on_complete is not None:
                         self.on_complete(request)
                 STATE.count(self.num, "sensor_frames")
@@ -182,8 +185,15 @@ class FakeCamera:
             _log.exception("fake sensor thread of camera %d failed", self.num)
 
     def _fill(
-        self, request: FakeRequest, sequence: int, t_mono: int, boot_offset: int, duration_us: int, exposure_us: int
+        self,
+        request: FakeRequest,
+        sequence: int,
+        t_mono: int,
+        offsets: tuple[int, int],
+        duration_us: int,
+        exposure_us: int,
     ) -> None:
+        boot_offset, wall_offset = offsets
         for stream, buf in request.buffers.items():
             cfg = stream.configuration
             if cfg.pixel_format in RENDERED_FORMATS:
@@ -193,7 +203,7 @@ class FakeCamera:
         request.sequence = sequence
         request.frame_status = "Success" if sequence >= STATE.startup_frames else "Error"
         request.status = "Complete"
-        wall_ns = t_mono + (time.time_ns() - time.monotonic_ns())
+        wall_ns = t_mono + wall_offset
         request.metadata = {
             "SensorTimestamp": t_mono + boot_offset,
             "FrameWallClock": wall_ns,
